@@ -1,0 +1,339 @@
+"""Run the course headlessly: execute every notebook with papermill and write a report.
+
+``python -m course_lib course run`` executes ``notebooks/NN_*.ipynb`` in order
+(smoke mode by default), writes executed copies to ``build/notebooks/``, and a
+report ``build/report.html`` (plus ``build/report.json``) with each notebook's
+status, wall time, peak memory and recorded results. It exits non-zero when
+any notebook fails or records a result outside the range it declares.
+
+A notebook declares what its results must look like in its metadata::
+
+    "metadata": {"course": {"expects": {"accuracy": [0.0, 1.0], "n_turns": [1, null]}}}
+
+Each key must be present in the recorded results and lie within ``[low, high]``
+(``null`` = unbounded); a ``true``/string value must be equal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from course_lib.runtime import repo_root, resolve_data_dir, resolve_mode
+
+NOTEBOOK_NAME = re.compile(r"^\d{2}_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
+KERNEL_NAME = "course-lib"
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of executing one notebook.
+
+    Attributes:
+        notebook: File name, e.g. ``00_welcome.ipynb``.
+        status: ``"ok"``, ``"failed"`` (the notebook raised) or ``"invalid"``
+            (it ran but its recorded results miss its declared expectations).
+        seconds: Wall time of the execution.
+        peak_rss_mb: Peak resident memory of the notebook's kernel process.
+        results: The JSON the notebook recorded (``{}`` when none).
+        problems: Why the run is not ok (error message, failed expectations).
+        output: Path of the executed copy.
+    """
+
+    notebook: str
+    status: str
+    seconds: float
+    peak_rss_mb: float | None
+    results: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    output: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the notebook ran and met its expectations."""
+        return self.status == "ok"
+
+
+def notebooks_dir() -> Path:
+    """The course's ``notebooks/`` folder."""
+    return repo_root() / "notebooks"
+
+
+def list_notebooks(folder: Path | None = None) -> list[Path]:
+    """The course notebooks ``NN_*.ipynb`` in lesson order."""
+    folder = folder or notebooks_dir()
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if p.is_file())
+
+
+def read_expectations(notebook: Path) -> dict[str, Any]:
+    """The ``metadata.course.expects`` mapping a notebook declares (may be empty)."""
+    meta = json.loads(notebook.read_text(encoding="utf-8")).get("metadata", {})
+    return dict(meta.get("course", {}).get("expects", {}))
+
+
+def _lookup(results: Mapping[str, Any], dotted: str) -> Any:
+    value: Any = results
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            raise KeyError(dotted)
+        value = value[part]
+    return value
+
+
+def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -> list[str]:
+    """Compare recorded results with a notebook's declared expectations.
+
+    Args:
+        expects: Result key (dots reach into nested dicts) -> ``[low, high]``
+            range (either end may be None) or an exact value.
+        results: The ``results`` mapping the notebook recorded.
+
+    Returns:
+        One message per unmet expectation; empty when all hold.
+    """
+    problems = []
+    for key, expected in expects.items():
+        try:
+            value = _lookup(results, key)
+        except KeyError:
+            problems.append(f"result {key!r} was not recorded")
+            continue
+        if isinstance(expected, list) and len(expected) == 2:
+            low, high = expected
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                problems.append(f"result {key!r} = {value!r} is not a number")
+            elif (low is not None and value < low) or (high is not None and value > high):
+                problems.append(f"result {key!r} = {value!r} outside [{low}, {high}]")
+        elif value != expected:
+            problems.append(f"result {key!r} = {value!r}, expected {expected!r}")
+    return problems
+
+
+def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any], timeout: float) -> dict:
+    """Execute ``notebook`` in a fresh worker process; return its JSON report.
+
+    A separate process per notebook makes the kernel's peak memory measurable:
+    the worker reads ``RUSAGE_CHILDREN`` after the kernel has exited.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        report_path = Path(tmp) / "worker.json"
+        command = [
+            sys.executable, "-m", "course_lib.course", "_worker",
+            str(notebook), str(output), json.dumps(parameters), str(report_path),
+        ]
+        completed = subprocess.run(command, timeout=timeout, capture_output=True, text=True)
+        if report_path.exists():
+            return json.loads(report_path.read_text(encoding="utf-8"))
+        return {"error": f"worker exited with {completed.returncode}: {completed.stderr[-2000:]}"}
+
+
+def _worker(notebook: str, output: str, parameters_json: str, report_path: str) -> int:
+    """Worker entry point: run papermill, then report peak kernel memory and errors."""
+    import resource
+
+    import papermill
+
+    report: dict[str, Any] = {"error": None}
+    try:
+        papermill.execute_notebook(
+            notebook, output, parameters=json.loads(parameters_json), kernel_name=KERNEL_NAME,
+            cwd=str(Path(notebook).parent), progress_bar=False, log_output=False,
+        )
+    except Exception as error:  # the report carries any failure to the parent
+        report["error"] = _short_error(error)
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    report["peak_rss_mb"] = round(peak_kb / 1024, 1)
+    Path(report_path).write_text(json.dumps(report), encoding="utf-8")
+    return 0
+
+
+def _short_error(error: Exception) -> str:
+    """The useful part of a papermill error: exception name, value, last traceback lines."""
+    ename = getattr(error, "ename", type(error).__name__)
+    evalue = getattr(error, "evalue", str(error))
+    lines = [f"{ename}: {evalue}"]
+    traceback = getattr(error, "traceback", None)
+    if traceback:
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(traceback))
+        lines.append("\n".join(plain.splitlines()[-12:]))
+    return "\n".join(lines)
+
+
+def run_notebook(
+    notebook: Path,
+    out_dir: Path,
+    mode: str = "smoke",
+    seed: int = 42,
+    data_dir: Path | None = None,
+    timeout: float = 1800,
+) -> NotebookRun:
+    """Execute one notebook and check its recorded results.
+
+    Args:
+        notebook: The notebook to run.
+        out_dir: Folder for the executed copy and the results JSON.
+        mode: ``"smoke"`` or ``"full"``.
+        seed: The SEED parameter.
+        data_dir: The DATA_DIR parameter (default: the resolved data folder).
+        timeout: Seconds after which the run counts as failed.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / notebook.name
+    results_path = out_dir / f"{notebook.stem}.results.json"
+    results_path.unlink(missing_ok=True)
+    parameters = {
+        "MODE": mode, "SEED": seed, "DEVICE": "auto",
+        "DATA_DIR": str(data_dir or resolve_data_dir()), "RESULTS_PATH": str(results_path),
+    }
+    started = time.perf_counter()
+    try:
+        report = _execute_in_worker(notebook, output, parameters, timeout)
+    except subprocess.TimeoutExpired:
+        report = {"error": f"timed out after {timeout:.0f} s"}
+    seconds = round(time.perf_counter() - started, 1)
+    run = NotebookRun(notebook.name, "ok", seconds, report.get("peak_rss_mb"), output=str(output))
+    if report.get("error"):
+        run.status, run.problems = "failed", [report["error"]]
+        return run
+    if not results_path.exists():
+        run.status, run.problems = "invalid", ["the notebook recorded no results (run.record was not reached)"]
+        return run
+    run.results = json.loads(results_path.read_text(encoding="utf-8")).get("results", {})
+    run.problems = check_expectations(read_expectations(notebook), run.results)
+    if run.problems:
+        run.status = "invalid"
+    return run
+
+
+def _flatten(results: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in results.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            rows.extend(_flatten(value, name + "."))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def render_report(runs: list[NotebookRun], mode: str, total_seconds: float) -> str:
+    """An HTML page summarising a course run."""
+    passed = sum(run.ok for run in runs)
+    rows = []
+    for run in runs:
+        results = "<br>".join(
+            f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}" for k, v in _flatten(run.results)
+        )
+        problems = "<br>".join(f"<pre>{html.escape(p)}</pre>" for p in run.problems)
+        peak = "n/a" if run.peak_rss_mb is None else f"{run.peak_rss_mb:.0f}"
+        rows.append(
+            f"<tr class='{run.status}'><td>{html.escape(run.notebook)}</td><td>{run.status}</td>"
+            f"<td>{run.seconds:.1f}</td><td>{peak}</td><td>{results}{problems}</td></tr>"
+        )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Course run report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; }}
+table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: .4em .6em; vertical-align: top; }}
+tr.ok td:nth-child(2) {{ color: #1a7f37; }} tr.failed td:nth-child(2), tr.invalid td:nth-child(2) {{ color: #cf222e; }}
+pre {{ white-space: pre-wrap; max-width: 60em; }}
+</style></head><body>
+<h1>Course run report</h1>
+<p>Mode <b>{html.escape(mode)}</b>: {passed} of {len(runs)} notebooks passed in {total_seconds:.1f} s
+(generated {time.strftime('%Y-%m-%d %H:%M:%S')}).</p>
+<table><tr><th>notebook</th><th>status</th><th>wall time (s)</th><th>peak memory (MB)</th>
+<th>recorded results / problems</th></tr>
+{''.join(rows)}
+</table></body></html>
+"""
+
+
+def run_course(
+    mode: str = "smoke",
+    out_dir: Path | None = None,
+    notebooks: list[Path] | None = None,
+    seed: int = 42,
+    data_dir: Path | None = None,
+) -> list[NotebookRun]:
+    """Execute the notebooks in order and write ``report.html`` and ``report.json``.
+
+    Args:
+        mode: ``"auto"``, ``"smoke"`` or ``"full"``.
+        out_dir: Build folder (default ``<repo>/build``).
+        notebooks: Which notebooks (default: all ``NN_*.ipynb``).
+        seed: The SEED parameter for every notebook.
+        data_dir: The DATA_DIR parameter.
+    """
+    mode = resolve_mode(mode)
+    out_dir = out_dir or repo_root() / "build"
+    notebooks = notebooks or list_notebooks()
+    _ensure_corpora(mode, data_dir)
+    started = time.perf_counter()
+    runs = []
+    for notebook in notebooks:
+        print(f"[course] {notebook.name} ...", flush=True)
+        run = run_notebook(notebook, out_dir / "notebooks", mode=mode, seed=seed, data_dir=data_dir)
+        peak = "n/a" if run.peak_rss_mb is None else f"{run.peak_rss_mb:.0f} MB"
+        print(f"[course] {notebook.name}: {run.status} in {run.seconds:.1f} s, peak {peak}", flush=True)
+        for problem in run.problems:
+            print(f"    {problem}", flush=True)
+        runs.append(run)
+    total = time.perf_counter() - started
+    (out_dir / "report.html").write_text(render_report(runs, mode, total), encoding="utf-8")
+    (out_dir / "report.json").write_text(
+        json.dumps({"mode": mode, "seconds": round(total, 1), "notebooks": [asdict(r) for r in runs]}, indent=2),
+        encoding="utf-8",
+    )
+    print(f"[course] report: {out_dir / 'report.html'}")
+    return runs
+
+
+def _ensure_corpora(mode: str, data_dir: Path | None) -> None:
+    """Generate the embedded corpora of the mode's preset when they are missing."""
+    from course_lib.data.synthetic.corpora import ensure_corpora
+
+    preset = "tiny" if mode == "smoke" else "full"
+    ensure_corpora(resolve_data_dir(data_dir) / "corpora" / preset, preset=preset)
+
+
+def _cli_run(args: argparse.Namespace) -> int:
+    notebooks = [Path(p).resolve() for p in args.notebooks] if args.notebooks else None
+    runs = run_course(
+        mode=args.mode, out_dir=Path(args.out).resolve(), notebooks=notebooks, seed=args.seed,
+        data_dir=Path(args.data_dir).resolve() if args.data_dir else None,
+    )
+    return 0 if runs and all(run.ok for run in runs) else 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``course run`` to the CLI."""
+    course = subparsers.add_parser("course", help="execute the course notebooks headlessly")
+    commands = course.add_subparsers(dest="course_command", required=True)
+    run = commands.add_parser("run", help="execute notebooks and write build/report.html")
+    run.add_argument("notebooks", nargs="*", help="notebooks to run (default: all notebooks/NN_*.ipynb)")
+    run.add_argument("--mode", default=os.environ.get("MODE", "smoke"), choices=("auto", "smoke", "full"))
+    run.add_argument("--seed", type=int, default=42)
+    run.add_argument("--out", default=str(repo_root() / "build"))
+    run.add_argument("--data-dir", default=None, help="data folder (default: COURSE_DATA_DIR or ./data)")
+    run.set_defaults(func=_cli_run)
+
+
+if __name__ == "__main__" and len(sys.argv) == 6 and sys.argv[1] == "_worker":
+    sys.exit(_worker(*sys.argv[2:]))

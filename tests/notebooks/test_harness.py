@@ -1,0 +1,80 @@
+"""The notebook harness itself: a failing or out-of-range notebook fails the suite."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from course_lib import course
+
+
+def _notebook(tmp_path, body: str, expects: dict) -> "Path":  # noqa: F821
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('MODE = "auto"\nSEED = 42\nDEVICE = "auto"\nDATA_DIR = ""\nRESULTS_PATH = ""')
+    params.metadata["tags"] = ["parameters"]
+    setup = nbformat.v4.new_code_cell(
+        "from course_lib.runtime import setup\n"
+        "run = setup(MODE, SEED, DEVICE, DATA_DIR, RESULTS_PATH, name='probe', offline=True)"
+    )
+    nb.cells = [params, setup, nbformat.v4.new_code_cell(body)]
+    nb.metadata["course"] = {"expects": expects}
+    nb.metadata["kernelspec"] = {"name": course.KERNEL_NAME, "display_name": "Python (course)", "language": "python"}
+    path = tmp_path / "99_probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("expects", "results", "n_problems"),
+    [
+        ({"acc": [0, 1]}, {"acc": 0.5}, 0),
+        ({"acc": [0, 1]}, {"acc": 1.5}, 1),
+        ({"acc": [0.9, None]}, {"acc": 0.5}, 1),
+        ({"acc": [0, 1]}, {}, 1),
+        ({"acc": [0, 1]}, {"acc": "high"}, 1),
+        ({"nested.f1": [0, 1]}, {"nested": {"f1": 0.3}}, 0),
+        ({"ok": True}, {"ok": False}, 1),
+    ],
+)
+def test_check_expectations(expects, results, n_problems):
+    assert len(course.check_expectations(expects, results)) == n_problems
+
+
+@pytest.mark.notebook
+def test_good_notebook_passes_and_records(tmp_path):
+    path = _notebook(tmp_path, "run.record({'acc': 0.75, 'n': 3})", {"acc": [0, 1], "n": 3})
+    run = course.run_notebook(path, tmp_path / "out", mode="smoke", timeout=300)
+    assert run.ok, run.problems
+    assert run.results == {"acc": 0.75, "n": 3}
+    assert run.peak_rss_mb and run.peak_rss_mb > 10
+    executed = json.loads((tmp_path / "out" / path.name).read_text())
+    assert any(cell.get("outputs") is not None for cell in executed["cells"] if cell["cell_type"] == "code")
+
+
+@pytest.mark.notebook
+def test_raising_notebook_fails(tmp_path):
+    path = _notebook(tmp_path, "raise ValueError('lesson broke')", {"acc": [0, 1]})
+    run = course.run_notebook(path, tmp_path / "out", mode="smoke", timeout=300)
+    assert run.status == "failed"
+    assert "lesson broke" in run.problems[0]
+
+
+@pytest.mark.notebook
+def test_out_of_range_result_fails(tmp_path):
+    path = _notebook(tmp_path, "run.record({'acc': 7.0})", {"acc": [0, 1]})
+    run = course.run_notebook(path, tmp_path / "out", mode="smoke", timeout=300)
+    assert run.status == "invalid"
+    assert "outside" in run.problems[0]
+
+
+def test_report_lists_every_notebook():
+    runs = [
+        course.NotebookRun("00_welcome.ipynb", "ok", 3.2, 210.0, {"a": 1.0}),
+        course.NotebookRun("01_x.ipynb", "failed", 1.0, None, {}, ["ValueError: boom"]),
+    ]
+    page = course.render_report(runs, "smoke", 4.2)
+    assert "00_welcome.ipynb" in page and "01_x.ipynb" in page
+    assert "1 of 2 notebooks passed" in page
+    assert "ValueError: boom" in page
