@@ -1,0 +1,255 @@
+"""Evaluation metrics of the course, thin wrappers around scikit-learn.
+
+Two families:
+
+* classification (the emotion and MVSA lessons): accuracy, per-class F1,
+  weighted F1, confusion matrix and classification report, gathered by
+  :func:`classification_metrics`;
+* regression on sentiment scores in [-3, 3] (the MOSI/MOSEI lessons): MAE,
+  Pearson correlation, Acc2 in both MMSA conventions, Acc5, Acc7 and the
+  binary / 7-class weighted precision, recall and F1, gathered by
+  :func:`regression_metrics`.
+
+Class labels are integer indices into a tuple of class names (for example
+:data:`course_lib.data.records.IEMOCAP_CLASSES`). Every function accepts
+lists, numpy arrays or torch tensors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn import metrics as skm
+
+ACC2_MODES = ("has0", "non0")
+
+
+def _as_array(values: Any, dtype: Any = None) -> np.ndarray:
+    """Flatten lists, numpy arrays or (CPU/GPU) torch tensors to a 1-D numpy array."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values, dtype=dtype).reshape(-1)
+    return array
+
+
+def _pair(y_true: Any, y_pred: Any, dtype: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    true, pred = _as_array(y_true, dtype), _as_array(y_pred, dtype)
+    if true.shape != pred.shape:
+        raise ValueError(f"y_true and y_pred differ in length: {true.shape[0]} vs {pred.shape[0]}")
+    if true.size == 0:
+        raise ValueError("cannot compute a metric on zero samples")
+    return true, pred
+
+
+# ----------------------------------------------------------------------------- classification
+
+
+def accuracy(y_true: Any, y_pred: Any) -> float:
+    """Fraction of predictions equal to the labels."""
+    true, pred = _pair(y_true, y_pred)
+    return float(skm.accuracy_score(true, pred))
+
+
+def per_class_f1(y_true: Any, y_pred: Any, labels: Sequence[str]) -> dict[str, float]:
+    """F1 of every class, keyed by class name.
+
+    Args:
+        y_true: Integer class indices.
+        y_pred: Predicted class indices.
+        labels: Class names in index order; a class never seen nor predicted
+            gets an F1 of 0.
+
+    Returns:
+        ``{name: f1}`` in the order of ``labels``.
+    """
+    true, pred = _pair(y_true, y_pred)
+    scores = skm.f1_score(true, pred, labels=list(range(len(labels))), average=None, zero_division=0)
+    return {name: float(score) for name, score in zip(labels, scores)}
+
+
+def weighted_f1(y_true: Any, y_pred: Any, labels: Sequence[str] | None = None) -> float:
+    """F1 averaged over classes weighted by each class's support in ``y_true``."""
+    true, pred = _pair(y_true, y_pred)
+    indices = list(range(len(labels))) if labels is not None else None
+    return float(skm.f1_score(true, pred, labels=indices, average="weighted", zero_division=0))
+
+
+def macro_f1(y_true: Any, y_pred: Any, labels: Sequence[str] | None = None) -> float:
+    """Unweighted mean of the per-class F1 scores."""
+    true, pred = _pair(y_true, y_pred)
+    indices = list(range(len(labels))) if labels is not None else None
+    return float(skm.f1_score(true, pred, labels=indices, average="macro", zero_division=0))
+
+
+def confusion_matrix(
+    y_true: Any, y_pred: Any, num_classes: int, normalize: str | None = None
+) -> np.ndarray:
+    """Confusion matrix with rows = true class, columns = predicted class.
+
+    Args:
+        y_true: Integer class indices.
+        y_pred: Predicted class indices.
+        num_classes: Number of classes (the matrix is ``num_classes`` square
+            even when some classes are absent).
+        normalize: None for counts, ``"true"`` to divide each row by its sum
+            (recall on the diagonal), ``"pred"`` for columns, ``"all"``.
+
+    Shape:
+        ``(num_classes, num_classes)``.
+    """
+    true, pred = _pair(y_true, y_pred)
+    return skm.confusion_matrix(true, pred, labels=list(range(num_classes)), normalize=normalize)
+
+
+def classification_report(
+    y_true: Any, y_pred: Any, labels: Sequence[str], as_dict: bool = True, digits: int = 3
+) -> dict[str, Any] | str:
+    """scikit-learn's per-class precision/recall/F1/support report.
+
+    Args:
+        y_true: Integer class indices.
+        y_pred: Predicted class indices.
+        labels: Class names in index order.
+        as_dict: Return the nested dict (True) or the formatted text (False).
+        digits: Decimals of the text report.
+    """
+    true, pred = _pair(y_true, y_pred)
+    return skm.classification_report(
+        true, pred, labels=list(range(len(labels))), target_names=list(labels),
+        output_dict=as_dict, digits=digits, zero_division=0,
+    )
+
+
+def classification_metrics(y_true: Any, y_pred: Any, labels: Sequence[str]) -> dict[str, float]:
+    """All classification figures of a run in one flat dict.
+
+    Returns:
+        ``accuracy``, ``weighted_f1``, ``macro_f1`` and ``f1_<class>`` for
+        every class name.
+    """
+    result = {
+        "accuracy": accuracy(y_true, y_pred),
+        "weighted_f1": weighted_f1(y_true, y_pred, labels),
+        "macro_f1": macro_f1(y_true, y_pred, labels),
+    }
+    result.update({f"f1_{name}": value for name, value in per_class_f1(y_true, y_pred, labels).items()})
+    return result
+
+
+# ----------------------------------------------------------------------------- regression
+
+
+def mae(y_true: Any, y_pred: Any) -> float:
+    """Mean absolute error."""
+    true, pred = _pair(y_true, y_pred, np.float64)
+    return float(skm.mean_absolute_error(true, pred))
+
+
+def pearson(y_true: Any, y_pred: Any) -> float:
+    """Pearson correlation between labels and predictions.
+
+    Returns NaN when either side is constant (the correlation is undefined);
+    report it as such rather than as a number.
+    """
+    true, pred = _pair(y_true, y_pred, np.float64)
+    if true.size < 2 or np.ptp(true) == 0 or np.ptp(pred) == 0:
+        return float("nan")
+    return float(np.corrcoef(true, pred)[0, 1])
+
+
+def binarize(y_true: Any, y_pred: Any, mode: str = "has0") -> tuple[np.ndarray, np.ndarray]:
+    """Turn scores into binary sentiment labels in one of the two MMSA conventions.
+
+    Args:
+        y_true: Sentiment scores.
+        y_pred: Predicted scores.
+        mode: ``"has0"``: negative (< 0) vs non-negative (>= 0), every sample
+            kept; ``"non0"``: samples whose label is exactly 0 dropped, then
+            negative (< 0) vs positive (> 0).
+
+    Returns:
+        ``(true, pred)`` boolean arrays, True for the non-negative / positive class.
+    """
+    true, pred = _pair(y_true, y_pred, np.float64)
+    if mode == "has0":
+        return true >= 0, pred >= 0
+    if mode == "non0":
+        keep = true != 0
+        if not keep.any():
+            raise ValueError("Acc2 'non0' needs at least one non-zero label")
+        return true[keep] > 0, pred[keep] > 0
+    raise ValueError(f"mode must be one of {ACC2_MODES}, got {mode!r}")
+
+
+def acc2(y_true: Any, y_pred: Any, mode: str = "has0") -> float:
+    """Binary accuracy in the ``"has0"`` or ``"non0"`` convention (see :func:`binarize`)."""
+    true, pred = binarize(y_true, y_pred, mode)
+    return float(np.mean(true == pred))
+
+
+def _bucket(values: np.ndarray, bound: int) -> np.ndarray:
+    # numpy rounds halves to even (2.5 -> 2), as the MMSA reference code does.
+    return np.round(np.clip(values, -bound, bound)).astype(int)
+
+
+def acc5(y_true: Any, y_pred: Any) -> float:
+    """5-class accuracy on ``round(clip(x, -2, 2))`` of labels and predictions."""
+    true, pred = _pair(y_true, y_pred, np.float64)
+    return float(np.mean(_bucket(true, 2) == _bucket(pred, 2)))
+
+
+def acc7(y_true: Any, y_pred: Any) -> float:
+    """7-class accuracy on ``round(clip(x, -3, 3))`` of labels and predictions."""
+    true, pred = _pair(y_true, y_pred, np.float64)
+    return float(np.mean(_bucket(true, 3) == _bucket(pred, 3)))
+
+
+def _weighted_prf(true: np.ndarray, pred: np.ndarray) -> tuple[float, float, float]:
+    precision, recall, f1, _ = skm.precision_recall_fscore_support(
+        true, pred, average="weighted", zero_division=0
+    )
+    return float(precision), float(recall), float(f1)
+
+
+def binary_prf(y_true: Any, y_pred: Any, mode: str = "has0") -> dict[str, float]:
+    """Weighted precision, recall and F1 of the binary sentiment task.
+
+    Returns:
+        ``{"precision", "recall", "f1"}`` in the given Acc2 convention.
+    """
+    true, pred = binarize(y_true, y_pred, mode)
+    precision, recall, f1 = _weighted_prf(true, pred)
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def seven_class_prf(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """Weighted precision, recall and F1 over the 7 rounded score classes -3..3."""
+    true, pred = _pair(y_true, y_pred, np.float64)
+    precision, recall, f1 = _weighted_prf(_bucket(true, 3), _bucket(pred, 3))
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """All regression figures of a run in one flat dict.
+
+    Returns:
+        ``mae``, ``corr``, ``acc2_has0``, ``acc2_non0``, ``precision_has0``,
+        ``recall_has0``, ``f1_has0`` (and the same for ``non0``), ``acc5``,
+        ``acc7``, ``precision_7``, ``recall_7``, ``f1_7``. The ``non0`` entries
+        are NaN when every label is 0.
+    """
+    result = {"mae": mae(y_true, y_pred), "corr": pearson(y_true, y_pred)}
+    for mode in ACC2_MODES:
+        try:
+            result[f"acc2_{mode}"] = acc2(y_true, y_pred, mode)
+            prf = binary_prf(y_true, y_pred, mode)
+        except ValueError:
+            result[f"acc2_{mode}"] = float("nan")
+            prf = {"precision": float("nan"), "recall": float("nan"), "f1": float("nan")}
+        result.update({f"{name}_{mode}": value for name, value in prf.items()})
+    result["acc5"] = acc5(y_true, y_pred)
+    result["acc7"] = acc7(y_true, y_pred)
+    result.update({f"{name}_7": value for name, value in seven_class_prf(y_true, y_pred).items()})
+    return result

@@ -1,0 +1,315 @@
+"""Result figures of the course: the papers' tables as charts, curves and error analysis.
+
+Every function returns a matplotlib ``Figure``. Figures are created with
+pyplot and then removed from pyplot's registry, so a notebook shows each one
+exactly once: as the value of the cell, or with ``display(fig)``. Pass
+``ax=`` to draw into an axes of your own figure instead.
+
+Scores may be given as plain numbers or as :func:`course_lib.training.run_seeds`
+summaries (``{"mean": {...}, "std": {...}}``); summaries get error bars.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Real
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from course_lib.data.records import IEMOCAP_CLASSES
+
+
+def _figure(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes, bool]:
+    if ax is not None:
+        return ax.figure, ax, False
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax, True
+
+
+def _release(fig: Figure, owned: bool) -> Figure:
+    if owned:
+        plt.close(fig)
+    return fig
+
+
+def _lookup(metrics: Mapping[str, Any], candidates: Iterable[str]) -> Any:
+    for key in candidates:
+        if key in metrics:
+            return metrics[key]
+    return None
+
+
+def _class_keys(name: str) -> list[str]:
+    return [name, f"f1_{name}", f"test_f1_{name}", f"val_f1_{name}"]
+
+
+_WEIGHTED_KEYS = ["weighted", "weighted_f1", "test_weighted_f1", "val_weighted_f1"]
+
+
+def _mean_std(value: Any, keys: Sequence[str]) -> tuple[float, float | None]:
+    """A score and its std from a number, a metrics dict or a run_seeds summary."""
+    if isinstance(value, Real):
+        return float(value), None
+    if isinstance(value, Mapping) and "mean" in value and isinstance(value["mean"], Mapping):
+        mean = _lookup(value["mean"], keys)
+        std = _lookup(value.get("std", {}), keys)
+        if mean is None:
+            raise KeyError(f"none of {list(keys)} in the summary's means")
+        return float(mean), None if std is None else float(std)
+    if isinstance(value, Mapping):
+        found = _lookup(value, keys)
+        if found is None:
+            raise KeyError(f"none of {list(keys)} in {sorted(value)}")
+        return _mean_std(found, keys)
+    raise TypeError(f"cannot read a score from {type(value).__name__}")
+
+
+def per_class_table(
+    results: Mapping[str, Mapping[str, Any]], classes: Sequence[str] = IEMOCAP_CLASSES, weighted: bool = True
+):
+    """The per-class F1 of several models as a pandas table (rows: models), like the paper's tables."""
+    import pandas as pd
+
+    columns = list(classes) + (["weighted"] if weighted else [])
+    rows = {}
+    for name, metrics in results.items():
+        row = {c: _mean_std(metrics, _class_keys(c))[0] for c in classes}
+        if weighted:
+            row["weighted"] = _mean_std(metrics, _WEIGHTED_KEYS)[0]
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")[columns]
+
+
+def plot_per_class_f1(
+    results: Mapping[str, Mapping[str, Any]],
+    classes: Sequence[str] = IEMOCAP_CLASSES,
+    weighted: bool = True,
+    title: str | None = None,
+    ax: Axes | None = None,
+    annotate: bool = False,
+) -> Figure:
+    """Grouped bars: F1 of every class (and the weighted F1) for several models.
+
+    Args:
+        results: ``{model name: scores}``; scores is ``{class: f1}``, a flat
+            metrics dict with ``f1_<class>`` / ``weighted_f1`` keys, or a
+            ``run_seeds`` summary (drawn with ±std error bars).
+        classes: Class names, one group of bars each.
+        weighted: Add a "weighted" group from the weighted F1.
+        title: Axes title.
+        ax: Axes to draw into.
+        annotate: Write each bar's value above it.
+    """
+    if not results:
+        raise ValueError("no results to plot")
+    groups = list(classes) + (["weighted"] if weighted else [])
+    fig, ax, owned = _figure(ax, (max(6.0, 1.1 * len(groups) + 0.4 * len(results)), 3.8))
+    width = 0.8 / len(results)
+    x = np.arange(len(groups))
+    for index, (name, metrics) in enumerate(results.items()):
+        pairs = [_mean_std(metrics, _class_keys(c)) for c in classes]
+        if weighted:
+            pairs.append(_mean_std(metrics, _WEIGHTED_KEYS))
+        heights = [p[0] for p in pairs]
+        errors = [p[1] if p[1] is not None else 0.0 for p in pairs]
+        has_errors = any(p[1] is not None for p in pairs)
+        bars = ax.bar(
+            x + (index - (len(results) - 1) / 2) * width, heights, width, label=str(name),
+            yerr=errors if has_errors else None, capsize=2 if has_errors else 0,
+        )
+        if annotate:
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    ax.set_xticks(x, groups)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, ncols=min(len(results), 4), loc="upper left")
+    if title:
+        ax.set_title(title)
+    return _release(fig, owned)
+
+
+def plot_metric_curve(
+    results: Mapping[str, Mapping[Real, Any]],
+    xlabel: str,
+    ylabel: str = "weighted F1",
+    metric: Sequence[str] = tuple(_WEIGHTED_KEYS),
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Lines of a score against a numeric setting, one line per model.
+
+    Args:
+        results: ``{model name: {x: score}}``; a score is a number, a metrics
+            dict or a ``run_seeds`` summary (shaded ±std band).
+        xlabel: Label of the setting on the x axis.
+        ylabel: Label of the score.
+        metric: Keys tried, in order, to read the score out of dicts.
+        title: Axes title.
+        ax: Axes to draw into.
+    """
+    if not results:
+        raise ValueError("no results to plot")
+    fig, ax, owned = _figure(ax, (5.5, 3.6))
+    for name, curve in results.items():
+        xs = sorted(curve)
+        pairs = [_mean_std(curve[x], metric) for x in xs]
+        ys = np.array([p[0] for p in pairs])
+        ax.plot(xs, ys, marker="o", label=str(name))
+        if any(p[1] is not None for p in pairs):
+            stds = np.array([p[1] or 0.0 for p in pairs])
+            ax.fill_between(xs, ys - stds, ys + stds, alpha=0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return _release(fig, owned)
+
+
+def plot_f1_vs_conv_length(
+    results: Mapping[str, Mapping[int, Any]], title: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Weighted F1 against the number of turns in the window (``conv_length``)."""
+    fig = plot_metric_curve(results, "conv_length (turns in the window)", title=title, ax=ax)
+    axes = ax or fig.axes[0]
+    lengths = sorted({x for curve in results.values() for x in curve})
+    axes.set_xticks(lengths)
+    return fig
+
+
+def plot_f1_vs_crop_length(
+    results: Mapping[str, Mapping[float, Any]], title: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Weighted F1 against the length (seconds) audio turns are cropped or padded to."""
+    return plot_metric_curve(results, "audio crop length (s)", title=title, ax=ax)
+
+
+def plot_confusion_matrix(
+    matrix: Any,
+    labels: Sequence[str] = IEMOCAP_CLASSES,
+    normalize: bool = True,
+    title: str | None = None,
+    ax: Axes | None = None,
+    cmap: str = "Blues",
+) -> Figure:
+    """Seaborn heatmap of a confusion matrix (rows: true class, columns: predicted).
+
+    Args:
+        matrix: ``(C, C)`` counts, e.g. from :func:`course_lib.metrics.confusion_matrix`.
+        labels: Class names.
+        normalize: Colour and annotate each row as fractions of the true
+            class (recall on the diagonal); rows with no samples stay 0.
+        title: Axes title.
+        ax: Axes to draw into.
+        cmap: Colour map.
+    """
+    import seaborn as sns
+
+    counts = np.asarray(matrix, dtype=np.float64)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] != len(labels):
+        raise ValueError(f"matrix must be ({len(labels)}, {len(labels)}), got {counts.shape}")
+    shown = counts
+    if normalize:
+        totals = counts.sum(axis=1, keepdims=True)
+        shown = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    size = 1.0 + 0.6 * len(labels)
+    fig, ax, owned = _figure(ax, (size + 1.0, size))
+    sns.heatmap(
+        shown, annot=True, fmt=".2f" if normalize else ".0f", cmap=cmap, vmin=0,
+        vmax=1 if normalize else None, xticklabels=list(labels), yticklabels=list(labels),
+        square=True, cbar=True, ax=ax,
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if title:
+        ax.set_title(title)
+    return _release(fig, owned)
+
+
+def plot_learning_curves(
+    history: Sequence[Mapping[str, float]],
+    metric: str = "val_weighted_f1",
+    losses: Sequence[str] = ("train_loss", "val_loss"),
+    best_epoch: int | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Losses (left) and a validation metric (right) per epoch, from :attr:`Trainer.history`.
+
+    Args:
+        history: One dict per epoch with an ``epoch`` key.
+        metric: Metric drawn on the right panel.
+        losses: Loss keys drawn on the left panel (missing keys are skipped).
+        best_epoch: Epoch marked with a dashed line (e.g. ``trainer.best_epoch``).
+        title: Figure title.
+    """
+    if not history:
+        raise ValueError("empty history")
+    epochs = [row["epoch"] for row in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    for key in losses:
+        if key in history[0]:
+            left.plot(epochs, [row[key] for row in history], marker=".", label=key)
+    left.set_xlabel("epoch")
+    left.set_ylabel("loss")
+    left.legend(fontsize=8)
+    if metric not in history[0]:
+        raise KeyError(f"{metric!r} not in the history (keys: {sorted(history[0])})")
+    right.plot(epochs, [row[metric] for row in history], marker=".", color="C2", label=metric)
+    right.set_xlabel("epoch")
+    right.set_ylabel(metric)
+    right.legend(fontsize=8)
+    for axes in (left, right):
+        axes.grid(alpha=0.3)
+        if best_epoch is not None:
+            axes.axvline(best_epoch, color="grey", linestyle="--", linewidth=1)
+    if title:
+        fig.suptitle(title)
+    return _release(fig, True)
+
+
+def plot_misclassified_turn(
+    waveform: Any,
+    sample_rate: int,
+    text: str,
+    true_label: str,
+    pred_label: str,
+    context: Sequence[str] = (),
+    title: str | None = None,
+) -> Figure:
+    """A turn's waveform with its transcript, true and predicted labels (and earlier turns).
+
+    Args:
+        waveform: Mono samples ``(N,)``.
+        sample_rate: Samples per second.
+        text: The turn's transcript.
+        true_label: Annotated class.
+        pred_label: Predicted class.
+        context: Earlier turns of the window, as display strings (oldest first).
+        title: Figure title (default: the true and predicted labels).
+    """
+    samples = np.asarray(waveform, dtype=np.float64).reshape(-1)
+    if samples.size == 0:
+        raise ValueError("empty waveform")
+    times = np.arange(samples.size) / float(sample_rate)
+    lines = [f"context: {textwrap.shorten(turn, 100)}" for turn in context]
+    lines += textwrap.wrap(f"turn: \u201c{text}\u201d", 100) or ["turn: (no transcript)"]
+    fig, (ax, notes) = plt.subplots(
+        2, 1, figsize=(9, 3.0 + 0.2 * len(lines)), layout="constrained",
+        height_ratios=(3.0, 0.5 + 0.25 * len(lines)),
+    )
+    ax.plot(times, samples, linewidth=0.6, color="C0")
+    ax.set_xlim(0, times[-1] if times[-1] > 0 else 1.0)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("amplitude")
+    colour = "green" if true_label == pred_label else "crimson"
+    ax.set_title(title or f"true: {true_label}   predicted: {pred_label}", color=colour)
+    notes.axis("off")
+    notes.text(0.0, 1.0, "\n".join(lines), transform=notes.transAxes, va="top", ha="left", fontsize=8)
+    return _release(fig, True)

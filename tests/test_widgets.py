@@ -1,0 +1,84 @@
+"""The fusion-comparison widget, driven by setting its controls' values."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import json
+
+import pytest
+from matplotlib.container import BarContainer
+
+from course_lib.widgets import FusionComparison, config_key, load_results
+
+CLASSES = ("neu", "fru", "ang", "sad", "hap", "exc")
+
+
+def fake_train(calls):
+    def train(config):
+        calls.append(dict(config))
+        base = 0.1 * config["conv_length"] + (0.05 if config["class_weights"] else 0.0)
+        return {name: round(base + 0.01 * i, 4) for i, name in enumerate(CLASSES)}
+
+    return train
+
+
+def _bars(widget):
+    return [c for c in widget.figure.axes[0].containers if isinstance(c, BarContainer)]
+
+
+def _bar_heights(widget, index=-1):
+    return [p.get_height() for p in _bars(widget)[index].patches]
+
+
+def test_changing_controls_trains_memoises_and_redraws():
+    calls = []
+    widget = FusionComparison(fake_train(calls), conv_lengths=(1, 2, 3))
+    assert widget.fusion.options == ("concat", "add", "cross_attention", "late", "hybrid")
+    widget.conv_length.value = 2
+    assert len(calls) == 1 and calls[0]["conv_length"] == 2
+    assert _bar_heights(widget) == pytest.approx([0.2 + 0.01 * i for i in range(6)])
+    widget.class_weights.value = True
+    assert calls[-1] == {"fusion": "concat", "class_weights": True, "conv_length": 2, "audio_features": "mfcc"}
+    assert len(_bars(widget)) == 2  # previous configuration kept for comparison
+    assert _bar_heights(widget)[0] == pytest.approx(0.25)
+    widget.class_weights.value = False  # back to a known configuration: no new training
+    assert len(calls) == 2 and widget.calls == 2
+    widget.fusion.value = "late"
+    assert calls[-1]["fusion"] == "late" and len(widget.shown) == 3
+    widget.audio_features.value = "chroma"
+    assert len(widget.shown) == 3 and widget.shown[-1]["audio_features"] == "chroma"
+
+
+def test_cache_file_is_written_and_reused(tmp_path):
+    path = tmp_path / "fusion.json"
+    calls = []
+    first = FusionComparison(fake_train(calls), cache_path=path, fusion_methods=["concat", "add"])
+    first.fusion.value = "add"
+    assert path.exists() and len(calls) == 1
+    stored = json.loads(path.read_text())
+    assert config_key(first.config) in stored
+    second = FusionComparison(None, cache_path=path, fusion_methods=["concat", "add"], auto_update=False)
+    assert second.update() is None  # concat was never trained
+    assert "no stored result" in second.status.value
+    second.fusion.value = "add"
+    scores = second.update()
+    assert scores == stored[config_key(second.config)]
+    assert second.figure is not None and second.calls == 0
+
+
+def test_precomputed_results_and_button():
+    config = {"fusion": "concat", "class_weights": False, "conv_length": 1, "audio_features": "mfcc"}
+    results = {config_key(config): {c: 0.5 for c in CLASSES}}
+    widget = FusionComparison(results=results, fusion_methods=["concat"])
+    widget.button.click()
+    assert _bar_heights(widget) == pytest.approx([0.5] * 6)
+
+
+def test_bad_cache_file_names_the_file(tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text("{\n  not json")
+    with pytest.raises(ValueError, match="broken.json: line 2"):
+        load_results(path)
