@@ -1,0 +1,31 @@
+"""Figures of the course: audio views (``viz.audio``) and result charts (``viz.results``).
+
+Every function returns a matplotlib Figure (or draws into a given ``ax``).
+"""
+
+from course_lib.viz.audio import plot_audio_overview, plot_logmel, plot_mfcc, plot_waveform
+from course_lib.viz.results import (
+    per_class_table,
+    plot_confusion_matrix,
+    plot_f1_vs_conv_length,
+    plot_f1_vs_crop_length,
+    plot_learning_curves,
+    plot_metric_curve,
+    plot_misclassified_turn,
+    plot_per_class_f1,
+)
+
+__all__ = [
+    "per_class_table",
+    "plot_audio_overview",
+    "plot_confusion_matrix",
+    "plot_f1_vs_conv_length",
+    "plot_f1_vs_crop_length",
+    "plot_learning_curves",
+    "plot_logmel",
+    "plot_metric_curve",
+    "plot_misclassified_turn",
+    "plot_mfcc",
+    "plot_per_class_f1",
+    "plot_waveform",
+]
