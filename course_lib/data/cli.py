@@ -1,0 +1,167 @@
+"""``python -m course_lib data make|info``: generate the corpora, describe a corpus folder.
+
+* ``data make --preset tiny|full [--out DIR] [--seed N] [--only NAME ...] [--if-missing]``
+  writes the embedded corpora (default folder ``<data dir>/corpora/<preset>``);
+  with ``--if-missing`` only when they are not there already.
+* ``data info DIR`` prints, for each corpus found in ``DIR`` (IEMOCAP-like,
+  MOSI/MOSEI pickles, MVSA Single/Multiple), counts per split, class and
+  speaker, and durations where the format has them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from course_lib.data.synthetic.corpora import CORPORA, PRESETS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``data`` command with its ``make`` and ``info`` sub-commands."""
+    data = subparsers.add_parser("data", help="generate the embedded corpora or describe a corpus folder")
+    commands = data.add_subparsers(dest="data_command", required=True)
+    make = commands.add_parser("make", help="generate the IEMOCAP-, MOSI- and MVSA-like corpora")
+    make.add_argument("--preset", choices=PRESETS, default="tiny", help="corpus size (default: tiny)")
+    make.add_argument("--out", type=Path, default=None,
+                      help="destination folder (default: <data dir>/corpora/<preset>)")
+    make.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
+    make.add_argument("--only", nargs="+", choices=list(CORPORA), default=None,
+                      help="generate only these corpora")
+    make.add_argument("--quiet", action="store_true", help="no progress bars")
+    make.add_argument("--if-missing", action="store_true",
+                      help="do nothing when DIR already holds complete corpora of this preset and seed")
+    make.set_defaults(func=run_make)
+    info = commands.add_parser("info", help="counts per split, class and speaker of the corpora in DIR")
+    info.add_argument("dir", type=Path, help="corpus folder (e.g. data/corpora/tiny)")
+    info.set_defaults(func=run_info)
+
+
+def run_make(args: argparse.Namespace) -> int:
+    """Generate the corpora and print where they went and how long each took."""
+    from course_lib.data.synthetic.corpora import make_corpora
+
+    out = args.out
+    if out is None:
+        from course_lib.runtime import resolve_data_dir
+
+        out = resolve_data_dir() / "corpora" / args.preset
+    if args.if_missing and args.only is None:
+        from course_lib.data.synthetic.corpora import ensure_corpora
+
+        ensure_corpora(out, preset=args.preset, seed=args.seed, progress=not args.quiet)
+        print(f"corpora ({args.preset}, seed {args.seed}) ready in {out}")
+        return 0
+    result = make_corpora(out, preset=args.preset, seed=args.seed, progress=not args.quiet, only=args.only)
+    print(f"wrote {', '.join(result['corpora'])} ({args.preset}, seed {args.seed}) to {out}")
+    for name, seconds in result["seconds"].items():
+        print(f"  {name}: {seconds:.1f} s")
+    return 0
+
+
+def _table(title: str, rows: dict[str, Counter], columns: Iterable[str]) -> list[str]:
+    columns = list(columns)
+    width = max([len(c) for c in columns] + [5])
+    lines = [title, "  " + "split".ljust(8) + "".join(c.rjust(width + 1) for c in columns) + "total".rjust(8)]
+    for name, counts in rows.items():
+        cells = "".join(str(counts.get(c, 0)).rjust(width + 1) for c in columns)
+        lines.append("  " + name.ljust(8) + cells + str(sum(counts.values())).rjust(8))
+    return lines
+
+
+def iemocap_info(root: Path) -> list[str]:
+    """Summary lines of an IEMOCAP(-like) tree."""
+    from course_lib.data import iemocap
+
+    report = iemocap.LoadReport()
+    dialogues = iemocap.load(root, classes=iemocap.IEMOCAP_CLASSES, errors="skip", report=report)
+    turns = iemocap.utterances(dialogues)
+    rows = {}
+    for split, part in iemocap.split_sessions(dialogues).items():
+        rows[split] = Counter(u.label or "masked" for u in iemocap.utterances(part))
+    lines = _table(f"IEMOCAP ({root}): {len(dialogues)} dialogues, {len(turns)} turns",
+                   rows, [*iemocap.IEMOCAP_CLASSES, "masked"])
+    durations = [u.duration for u in turns]
+    if durations:
+        lines.append(f"  duration: total {sum(durations) / 3600:.2f} h, mean {sum(durations) / len(durations):.2f} s,"
+                     f" min {min(durations):.2f} s, max {max(durations):.2f} s")
+    speakers = Counter(u.speaker for u in turns)
+    lines.append("  turns per speaker: " + ", ".join(f"{s} {n}" for s, n in sorted(speakers.items())))
+    lines.append(f"  {report}")
+    return lines
+
+
+def mmsa_info(path: Path) -> list[str]:
+    """Summary lines of one MMSA pickle."""
+    from course_lib.data import mmsa
+
+    splits = mmsa.load(path)
+    rows = {name: Counter(s.annotation for s in samples) for name, samples in splits.items()}
+    total = sum(len(s) for s in splits.values())
+    lines = _table(f"MMSA ({path}): {total} segments", rows, ["Negative", "Neutral", "Positive"])
+    for name, samples in splits.items():
+        if not samples:
+            continue
+        videos = len({s.video_id for s in samples})
+        audio = [s.audio.shape[0] for s in samples]
+        vision = [s.vision.shape[0] for s in samples]
+        lines.append(f"  {name}: {videos} videos (speakers), audio {samples[0].audio.shape[1]}-d "
+                     f"{min(audio)}-{max(audio)} frames, vision {samples[0].vision.shape[1]}-d "
+                     f"{min(vision)}-{max(vision)} frames")
+    return lines
+
+
+def mvsa_info(root: Path, variant: str) -> list[str]:
+    """Summary lines of an MVSA Single or Multiple folder."""
+    from course_lib.data import mvsa
+
+    report = mvsa.MVSAReport()
+    posts = mvsa.load(root, variant=variant, report=report)
+    parts = dict(zip(("train", "valid", "test"), mvsa.split_posts(posts)))
+    rows = {name: Counter(p.label for p in part) for name, part in parts.items()}
+    lines = _table(f"MVSA {variant} ({root}): {len(posts)} posts after cleaning", rows,
+                   ["negative", "neutral", "positive"])
+    lines.append(f"  {report}")
+    return lines
+
+
+def describe(folder: Path) -> list[str]:
+    """Summary lines of every corpus found in ``folder``."""
+    sections: list[tuple[str, Callable[[], list[str]]]] = []
+    for candidate in (folder, folder / "IEMOCAP_full_release"):
+        if candidate.is_dir() and any(candidate.glob("Session[0-9]*")):
+            sections.append(("IEMOCAP", lambda c=candidate: iemocap_info(c)))
+            break
+    for pickle_path in sorted(folder.glob("*/*_50.pkl")) + sorted(folder.glob("*_50.pkl")):
+        sections.append((str(pickle_path), lambda p=pickle_path: mmsa_info(p)))
+    for name, variant in (("MVSA_Single", "single"), ("MVSA", "multiple")):
+        if (folder / name / "labelResultAll.txt").is_file():
+            sections.append((name, lambda r=folder / name, v=variant: mvsa_info(r, v)))
+    lines: list[str] = []
+    record = folder / "corpus.json"
+    if record.is_file():
+        meta = json.loads(record.read_text(encoding="utf-8"))
+        lines.append(f"generated corpus: preset {meta.get('preset')}, seed {meta.get('seed')}, "
+                     f"generator version {meta.get('generator_version')}")
+    for name, describe_one in sections:
+        try:
+            lines.extend(describe_one())
+        except (OSError, ValueError) as error:
+            lines.append(f"{name}: cannot be read: {error}")
+    return lines
+
+
+def run_info(args: argparse.Namespace) -> int:
+    """Print the summary of the corpora in ``args.dir``; 1 when none is found."""
+    folder = Path(args.dir).expanduser()
+    if not folder.is_dir():
+        print(f"no such folder: {folder}")
+        return 1
+    lines = describe(folder)
+    if not any(not line.startswith("generated corpus") for line in lines):
+        print(f"no IEMOCAP, MMSA or MVSA corpus found in {folder}")
+        return 1
+    print("\n".join(lines))
+    return 0

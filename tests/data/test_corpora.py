@@ -1,0 +1,125 @@
+"""Top-level corpus writer: corpus.json written last, regeneration rules, the three corpora together."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from course_lib.data.synthetic import corpora, iemocap_gen
+from course_lib.data.synthetic.corpora import (
+    CORPUS_FILE,
+    GENERATOR_VERSION,
+    ensure_corpora,
+    make_corpora,
+    read_corpus_record,
+)
+from course_lib.data.synthetic.iemocap_gen import IemocapParams
+
+
+def _tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def fake_writers(monkeypatch):
+    """Replace the three writers by fast fakes that record their calls."""
+    calls: list[tuple[str, str, int]] = []
+
+    def fake(name: str):
+        def write(out_dir, preset, seed, progress=True):
+            calls.append((name, preset, seed))
+            (Path(out_dir) / corpora.CORPORA[name][2][0]).mkdir(parents=True, exist_ok=True)
+            return {"items": 3, "seconds": 0.123}
+        return write
+
+    originals = dict(corpora.CORPORA)
+    for name in originals:
+        monkeypatch.setattr(f"{__name__}._fake_{name}", fake(name), raising=False)
+        monkeypatch.setitem(corpora.CORPORA, name, (__name__, f"_fake_{name}", originals[name][2]))
+    return calls
+
+
+def test_make_corpora_writes_corpus_json_without_timings(tmp_path, fake_writers):
+    result = make_corpora(tmp_path, preset="tiny", seed=7, progress=False)
+    record = read_corpus_record(tmp_path)
+    assert record == {k: v for k, v in result.items() if k != "seconds"}
+    assert record["preset"] == "tiny" and record["seed"] == 7
+    assert record["generator_version"] == GENERATOR_VERSION
+    assert record["corpora"]["iemocap"] == {"items": 3}
+    assert set(result["seconds"]) == {"iemocap", "mmsa", "mvsa"}
+    assert [c[0] for c in fake_writers] == ["iemocap", "mmsa", "mvsa"]
+
+
+def test_ensure_corpora_regenerates_only_when_needed(tmp_path, fake_writers):
+    assert ensure_corpora(tmp_path, preset="tiny", seed=1, progress=False) == tmp_path
+    assert len(fake_writers) == 3
+    ensure_corpora(tmp_path, preset="tiny", seed=1, progress=False)
+    assert len(fake_writers) == 3
+    ensure_corpora(tmp_path, preset="tiny", seed=2, progress=False)
+    assert len(fake_writers) == 6
+    record = json.loads((tmp_path / CORPUS_FILE).read_text())
+    record["generator_version"] = "0"
+    (tmp_path / CORPUS_FILE).write_text(json.dumps(record))
+    ensure_corpora(tmp_path, preset="tiny", seed=2, progress=False)
+    assert len(fake_writers) == 9
+    make_corpora(tmp_path, preset="tiny", seed=2, progress=False, only=["mvsa"])
+    ensure_corpora(tmp_path, preset="tiny", seed=2, progress=False)  # incomplete set -> regenerate
+    assert len(fake_writers) == 13
+
+
+def test_ensure_corpora_default_folder_follows_the_data_dir(tmp_path, monkeypatch, fake_writers):
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    assert ensure_corpora(preset="tiny", seed=0, progress=False) == tmp_path / "corpora" / "tiny"
+    assert (tmp_path / "corpora" / "tiny" / CORPUS_FILE).is_file()
+
+
+def test_interrupted_generation_leaves_no_corpus_json(tmp_path, fake_writers, monkeypatch):
+    make_corpora(tmp_path, progress=False)
+
+    def broken(out_dir, preset, seed, progress=True):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(f"{__name__}._fake_mmsa", broken, raising=False)
+    with pytest.raises(RuntimeError, match="disk full"):
+        make_corpora(tmp_path, progress=False)
+    assert read_corpus_record(tmp_path) is None
+
+
+def test_bad_arguments(tmp_path):
+    with pytest.raises(ValueError, match="preset"):
+        make_corpora(tmp_path, preset="medium")
+    with pytest.raises(ValueError, match="corpora"):
+        make_corpora(tmp_path, only=["imdb"])
+
+
+def test_only_iemocap_is_deterministic_and_removes_stale_files(tmp_path, monkeypatch):
+    small = IemocapParams(sessions=1, dialogues_per_session=2, turns_per_dialogue=(4, 6))
+    monkeypatch.setitem(iemocap_gen.PRESETS, "tiny", small)
+    make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))
+    make_corpora(tmp_path / "b", seed=0, progress=False, only=("iemocap",))
+    assert _tree_hash(tmp_path / "a") == _tree_hash(tmp_path / "b")
+    stale = tmp_path / "a" / "IEMOCAP_full_release" / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_old.txt"
+    stale.write_text("% old\n")
+    make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))
+    assert not stale.exists()
+    assert _tree_hash(tmp_path / "a") == _tree_hash(tmp_path / "b")
+
+
+@pytest.mark.slow
+def test_all_three_corpora_are_written_and_readable(tmp_path):
+    from course_lib.data import iemocap, mmsa, mvsa
+
+    result = make_corpora(tmp_path, preset="tiny", seed=0, progress=False)
+    assert set(result["corpora"]) == {"iemocap", "mmsa", "mvsa"}
+    assert iemocap.load(tmp_path, check_audio=False)
+    assert sum(len(v) for v in mmsa.load(tmp_path / "MOSI" / "aligned_50.pkl").values()) > 0
+    assert mvsa.load(tmp_path, "single") and mvsa.load(tmp_path, "multiple")
+    assert read_corpus_record(tmp_path)["corpora"]["iemocap"]["turns"] == len(
+        iemocap.utterances(iemocap.load(tmp_path, check_audio=False)))
