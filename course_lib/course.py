@@ -25,9 +25,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from course_lib.runtime import repo_root, resolve_data_dir, resolve_mode
 
@@ -131,7 +132,7 @@ def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any],
             sys.executable, "-m", "course_lib.course", "_worker",
             str(notebook), str(output), json.dumps(parameters), str(report_path),
         ]
-        completed = subprocess.run(command, timeout=timeout, capture_output=True, text=True)
+        completed = subprocess.run(command, check=False, timeout=timeout, capture_output=True, text=True)
         if report_path.exists():
             return json.loads(report_path.read_text(encoding="utf-8"))
         return {"error": f"worker exited with {completed.returncode}: {completed.stderr[-2000:]}"}
@@ -149,7 +150,7 @@ def _worker(notebook: str, output: str, parameters_json: str, report_path: str) 
             notebook, output, parameters=json.loads(parameters_json), kernel_name=KERNEL_NAME,
             cwd=str(Path(notebook).parent), progress_bar=False, log_output=False,
         )
-    except Exception as error:  # the report carries any failure to the parent
+    except Exception as error:  # noqa: BLE001 -- any failure of the notebook goes into the report
         report["error"] = _short_error(error)
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     report["peak_rss_mb"] = round(peak_kb / 1024, 1)

@@ -15,11 +15,15 @@ import platform
 import random
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 MODES = ("auto", "smoke", "full")
 _TRUTHY = {"1", "true", "yes", "on"}
@@ -70,7 +74,7 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         torch.backends.cudnn.benchmark = False
 
 
-def pick_device(preference: str = "auto") -> "torch.device":  # noqa: F821
+def pick_device(preference: str = "auto") -> torch.device:
     """Pick the compute device: cuda > mps > cpu for ``"auto"``.
 
     Args:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 
 import pytest
 import yaml
 
 from course_lib.runtime import repo_root
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 ROOT = repo_root()
 
@@ -79,7 +80,7 @@ def test_lock_has_tested_torch_pair():
 def test_workflow_is_valid(workflow):
     result = subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", str(workflow)],
-        capture_output=True, text=True,
+        check=False, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -24,8 +24,8 @@ __all__ = [
     "plot_learning_curves",
     "plot_logmel",
     "plot_metric_curve",
-    "plot_misclassified_turn",
     "plot_mfcc",
+    "plot_misclassified_turn",
     "plot_per_class_f1",
     "plot_waveform",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from course_lib import course
 
 
-def _notebook(tmp_path, body: str, expects: dict) -> "Path":  # noqa: F821
+def _notebook(tmp_path: Path, body: str, expects: dict) -> Path:
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('MODE = "auto"\nSEED = 42\nDEVICE = "auto"\nDATA_DIR = ""\nRESULTS_PATH = ""')
     params.metadata["tags"] = ["parameters"]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ast
 import re
-import tomllib
 
 import nbformat
 import pytest
 
 from course_lib import course
 from course_lib.runtime import repo_root
+
+tomllib = pytest.importorskip("tomllib")  # Python 3.11+
 
 NOTEBOOKS = course.list_notebooks()
 ALL_IPYNB = sorted((repo_root() / "notebooks").glob("*.ipynb"))

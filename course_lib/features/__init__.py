@@ -1,0 +1,12 @@
+"""Features and pretrained encoders for text, audio and images, with a disk cache.
+
+Modules (import the one you need; importing this package loads nothing heavy):
+    text       tokenizer and vocabulary, GloVe embedding matrices, transformer sentence embeddings
+    audio      loading, crop/pad, statistical features, MFCC / log-Mel / Chroma (librosa or torchaudio)
+    encoders   pretrained speech encoders (Whisper offline, any transformers model online),
+               the EfficientNet-Lite0 / MobileNetV2 image backbones, masked pooling
+    image      image loading and preprocessing
+    cache      ``extract(records, extractor, cache_dir)``: compute once, store on disk, reload
+    bench      ``python -m course_lib bench features``
+    assets     where the offline pretrained weights live
+"""

@@ -1,0 +1,347 @@
+"""Text features: a word vocabulary, GloVe embedding matrices and transformer sentence embeddings.
+
+* :func:`tokenize` / :class:`Vocabulary` -- lower-casing, punctuation as
+  tokens (or dropped), IEMOCAP tags such as ``[LAUGHTER]`` kept as special
+  tokens or stripped, minimum frequency, ``<pad>`` = 0 and ``<unk>`` = 1;
+  saved and loaded as JSON. An empty text encodes to ``[<unk>]`` so every
+  sequence has at least one step (RNN packing needs length >= 1).
+* :func:`glove_matrix` -- rows of the GloVe 6B 50-d vectors for a vocabulary,
+  read from a memory-mapped ``.npy`` (only the needed rows are touched), with
+  coverage statistics; :func:`embedding_layer` makes it an ``nn.Embedding``,
+  frozen or trainable.
+* :class:`TextEncoder` / :func:`embed_texts` -- ``AutoTokenizer`` +
+  ``AutoModel`` sentence embeddings with ``cls``, mask-aware ``mean`` or
+  ``max`` pooling, batched under ``torch.inference_mode`` with a progress bar.
+  The offline default is the packaged MiniLM-L6; any hub id (e.g.
+  ``albert-base-v2``) or local folder works the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from course_lib.features import assets
+from course_lib.features.encoders import from_pretrained, masked_pool
+
+PAD, UNK = "<pad>", "<unk>"
+_TAG = re.compile(r"\[[A-Za-z_]+\]")
+_TOKEN = re.compile(r"\[[A-Za-z_]+\]|[a-zA-Z0-9]+(?:'[a-zA-Z]+)*|[^\w\s]")
+
+
+# --------------------------------------------------------------------------- tokenizer and vocabulary
+
+
+def tokenize(text: str, lower: bool = True, keep_tags: bool = True, punctuation: bool = True) -> list[str]:
+    """Split a transcript into word, punctuation and tag tokens.
+
+    Args:
+        text: The text (``None`` is refused with a clear error).
+        lower: Lower-case words (tags stay upper-case, e.g. ``[LAUGHTER]``).
+        keep_tags: Keep bracketed tags as single tokens; otherwise drop them.
+        punctuation: Keep punctuation marks as tokens; otherwise drop them.
+
+    Examples:
+        >>> tokenize("Oh, [LAUGHTER] I don't know!")
+        ['oh', ',', '[LAUGHTER]', 'i', "don't", 'know', '!']
+    """
+    if text is None:
+        raise ValueError("cannot tokenize None; pass an empty string for an empty text")
+    tokens = []
+    for token in _TOKEN.findall(text):
+        if _TAG.fullmatch(token):
+            if keep_tags:
+                tokens.append(token.upper())
+        elif token[0].isalnum():
+            tokens.append(token.lower() if lower else token)
+        elif punctuation:
+            tokens.append(token)
+    return tokens
+
+
+@dataclass
+class Vocabulary:
+    """Token <-> id mapping with the tokenizer settings it was built with.
+
+    Attributes:
+        tokens: Id-ordered tokens; ``tokens[0] = "<pad>"``, ``tokens[1] = "<unk>"``.
+        counts: Training-split frequency of each token (0 for specials).
+        lower, keep_tags, punctuation: Tokenizer settings (see :func:`tokenize`).
+    """
+
+    tokens: list[str]
+    counts: list[int]
+    lower: bool = True
+    keep_tags: bool = True
+    punctuation: bool = True
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tokens[:2] != [PAD, UNK]:
+            raise ValueError(f"a vocabulary must start with {PAD!r}, {UNK!r}")
+        self.index = {token: i for i, token in enumerate(self.tokens)}
+
+    pad_id = 0
+    unk_id = 1
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def tokenize(self, text: str) -> list[str]:
+        """Tokenize with this vocabulary's settings."""
+        return tokenize(text, self.lower, self.keep_tags, self.punctuation)
+
+    def encode(self, text: str) -> list[int]:
+        """Token ids of ``text`` (``[unk_id]`` for an empty text)."""
+        ids = [self.index.get(token, self.unk_id) for token in self.tokenize(text)]
+        return ids or [self.unk_id]
+
+    def encode_batch(self, texts: Sequence[str], max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded id batch and lengths.
+
+        Shape:
+            returns ids ``(B, L)`` long, lengths ``(B,)`` long
+        """
+        encoded = [self.encode(t)[:max_len] for t in texts]
+        lengths = torch.tensor([len(e) for e in encoded], dtype=torch.long)
+        ids = torch.full((len(encoded), int(lengths.max()) if encoded else 0), self.pad_id, dtype=torch.long)
+        for row, seq in enumerate(encoded):
+            ids[row, : len(seq)] = torch.tensor(seq)
+        return ids, lengths
+
+    def decode(self, ids: Iterable[int]) -> list[str]:
+        """Tokens of ids (padding removed)."""
+        return [self.tokens[i] for i in ids if i != self.pad_id]
+
+    def save(self, path: str | Path) -> Path:
+        """Write the vocabulary as JSON."""
+        path = Path(path)
+        payload = {"tokens": self.tokens, "counts": self.counts, "lower": self.lower,
+                   "keep_tags": self.keep_tags, "punctuation": self.punctuation}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocabulary:
+        """Read a vocabulary written by :meth:`save`."""
+        path = Path(path)
+        try:
+            payload = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**payload)
+        except (json.JSONDecodeError, TypeError, KeyError) as error:
+            raise ValueError(f"{path}: not a vocabulary file ({error})") from error
+
+
+def build_vocabulary(
+    texts: Iterable[str],
+    min_freq: int = 1,
+    max_size: int | None = None,
+    lower: bool = True,
+    keep_tags: bool = True,
+    punctuation: bool = True,
+) -> Vocabulary:
+    """Build a vocabulary from training texts.
+
+    Tokens are ordered by decreasing frequency, ties alphabetically, so the
+    same texts always give the same ids.
+
+    Args:
+        texts: Training-split texts only (never validation or test).
+        min_freq: Drop tokens seen fewer times (they become ``<unk>``).
+        max_size: Keep at most this many tokens besides the two specials.
+        lower, keep_tags, punctuation: Tokenizer settings.
+    """
+    counter: Counter[str] = Counter()
+    for text in texts:
+        counter.update(tokenize(text, lower, keep_tags, punctuation))
+    kept = sorted((t for t, c in counter.items() if c >= min_freq), key=lambda t: (-counter[t], t))
+    kept = kept[:max_size] if max_size is not None else kept
+    return Vocabulary([PAD, UNK, *kept], [0, 0, *(counter[t] for t in kept)], lower, keep_tags, punctuation)
+
+
+# --------------------------------------------------------------------------- GloVe
+
+
+@lru_cache(maxsize=1)
+def _glove_index() -> dict[str, int]:
+    import pandas as pd
+
+    _, index_file = assets.glove_files()
+    words = pd.read_parquet(index_file)["index"].tolist()
+    return {word: row for row, word in enumerate(words)}
+
+
+@dataclass
+class GloveResult:
+    """An embedding matrix for a vocabulary and how much of it GloVe covers.
+
+    Attributes:
+        matrix: ``(V, 50)`` float32; pad row zeros, uncovered rows random.
+        found: Mask of rows filled from GloVe.
+        stats: ``type_coverage`` (share of vocabulary types found),
+            ``token_coverage`` (share of training tokens found), counts and a
+            few missing examples.
+    """
+
+    matrix: np.ndarray
+    found: np.ndarray
+    stats: dict[str, Any]
+
+
+def glove_matrix(vocab: Vocabulary, seed: int = 0, oov_scale: float | None = None) -> GloveResult:
+    """Look up GloVe 6B 50-d vectors for a vocabulary (memory-mapped, only needed rows read).
+
+    GloVe is lower-case: a token is looked up as is, then lower-cased (tags such
+    as ``[LAUGHTER]`` are looked up without brackets). Uncovered tokens get
+    ``N(0, oov_scale^2)`` rows (default: the std of the found vectors) from a
+    seeded generator; ``<pad>`` gets zeros.
+
+    Shape:
+        returns matrix ``(len(vocab), 50)``
+    """
+    vectors_file, _ = assets.glove_files()
+    vectors = np.load(vectors_file, mmap_mode="r")
+    index = _glove_index()
+    rows = np.full(len(vocab), -1, dtype=np.int64)
+    for i, token in enumerate(vocab.tokens[2:], start=2):
+        for candidate in (token, token.lower(), token.strip("[]").lower()):
+            if candidate in index:
+                rows[i] = index[candidate]
+                break
+    found = rows >= 0
+    matrix = np.zeros((len(vocab), vectors.shape[1]), dtype=np.float32)
+    order = np.argsort(rows[found])  # read the memory map in file order
+    matrix[np.flatnonzero(found)[order]] = vectors[rows[found][order]]
+    scale = float(matrix[found].std()) if oov_scale is None and found.any() else (oov_scale or 0.1)
+    missing = ~found
+    missing[vocab.pad_id] = False
+    matrix[missing] = np.random.default_rng(seed).normal(0.0, scale, (int(missing.sum()), matrix.shape[1]))
+    counts = np.asarray(vocab.counts, dtype=np.float64)
+    stats = {
+        "vocab_size": len(vocab),
+        "found": int(found.sum()),
+        "type_coverage": float(found[2:].mean()) if len(vocab) > 2 else 0.0,
+        "token_coverage": float(counts[found].sum() / counts.sum()) if counts.sum() else 0.0,
+        "missing_examples": [vocab.tokens[i] for i in np.flatnonzero(missing)[:20]],
+    }
+    return GloveResult(matrix, found, stats)
+
+
+def embedding_layer(matrix: np.ndarray, freeze: bool = True, padding_idx: int = 0) -> torch.nn.Embedding:
+    """An ``nn.Embedding`` initialised from a matrix, frozen or trainable.
+
+    Shape:
+        matrix ``(V, D)`` -> layer mapping ``(B, L)`` ids to ``(B, L, D)``
+    """
+    return torch.nn.Embedding.from_pretrained(
+        torch.as_tensor(matrix, dtype=torch.float32), freeze=freeze, padding_idx=padding_idx
+    )
+
+
+# --------------------------------------------------------------------------- transformer embeddings
+
+
+class TextEncoder:
+    """A transformers text model with its tokenizer, for sentence embeddings.
+
+    Args:
+        name: Hub id or local folder; the packaged MiniLM-L6 when None.
+        device: Torch device.
+        max_length: Truncate texts to this many tokens.
+    """
+
+    def __init__(self, name: str | Path | None = None, device: str | torch.device = "cpu",
+                 max_length: int = 128) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.name = str(name) if name is not None else str(assets.minilm_dir())
+        self.label = "all-MiniLM-L6-v2" if name is None else str(name)
+        self.device = torch.device(device)
+        self.max_length = max_length
+        self.tokenizer = from_pretrained(AutoTokenizer, self.name, "tokenizer")
+        self.model = from_pretrained(AutoModel, self.name, "text model").to(self.device).eval()
+        self.dim = int(self.model.config.hidden_size)
+
+    def token_states(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Last hidden states and attention mask of a batch (no gradients).
+
+        Shape:
+            returns states ``(B, L, D)``, mask ``(B, L)``
+        """
+        bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
+        if bad:
+            raise ValueError(f"texts must be strings; item {bad[0]} is {texts[bad[0]]!r}")
+        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
+                               return_tensors="pt").to(self.device)
+        with torch.inference_mode():
+            states = self.model(**batch).last_hidden_state
+        return states, batch["attention_mask"]
+
+    def embed(self, texts: Sequence[str], pooling: str = "mean", batch_size: int = 32,
+              progress: bool = True) -> torch.Tensor:
+        """Sentence embeddings with ``cls``, ``mean`` (mask-aware) or ``max`` pooling.
+
+        Empty strings are valid (they encode to the special tokens only).
+
+        Shape:
+            ``N`` texts -> ``(N, D)`` float32 on the CPU
+        """
+        from tqdm.auto import tqdm
+
+        if pooling not in ("cls", "mean", "max"):
+            raise ValueError(f"pooling must be 'cls', 'mean' or 'max', got {pooling!r}")
+        starts = range(0, len(texts), batch_size)
+        out = []
+        for start in tqdm(starts, desc="text embeddings", disable=not progress or len(starts) < 2):
+            states, mask = self.token_states(texts[start : start + batch_size])
+            out.append(masked_pool(states, mask, pooling).float().cpu())
+        return torch.cat(out) if out else torch.zeros(0, self.dim)
+
+
+def embed_texts(texts: Sequence[str], model: str | Path | TextEncoder | None = None, pooling: str = "mean",
+                batch_size: int = 32, device: str | torch.device = "cpu", progress: bool = True) -> torch.Tensor:
+    """Sentence embeddings in one call (loads the model unless a :class:`TextEncoder` is given).
+
+    Shape:
+        ``N`` texts -> ``(N, D)``
+    """
+    encoder = model if isinstance(model, TextEncoder) else TextEncoder(model, device)
+    return encoder.embed(list(texts), pooling, batch_size, progress)
+
+
+@dataclass
+class TextEmbeddings:
+    """A cacheable extractor: sentence embeddings of records with ``text``.
+
+    Attributes:
+        encoder: A loaded :class:`TextEncoder`.
+        pooling: ``cls``, ``mean`` or ``max``.
+        batch_size: Texts per forward pass.
+    """
+
+    encoder: TextEncoder
+    pooling: str = "mean"
+    batch_size: int = 32
+
+    name = "text-encoder"
+    variable_length = False
+
+    def config_dict(self) -> dict[str, Any]:
+        """Model, pooling and truncation."""
+        return {"model": self.encoder.label, "pooling": self.pooling, "max_length": self.encoder.max_length,
+                "version": 1}
+
+    def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
+        """``(D,)`` float32 vectors, one per record (or string)."""
+        texts = [r if isinstance(r, str) else r.text for r in records]
+        return list(self.encoder.embed(texts, self.pooling, self.batch_size, progress=False).numpy())
