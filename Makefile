@@ -38,11 +38,11 @@ course: setup  ## execute every notebook headlessly (MODE=smoke|full) -> build/r
 	$(PY) -m course_lib course run --mode $(MODE)
 
 lint: setup  ## ruff on the package, tests and notebooks
-	$(PY) -m ruff check course_lib tests notebooks
-	$(PY) -m ruff format --check course_lib tests
+	$(PY) -m ruff check course_lib tests scripts notebooks
+	$(PY) -m ruff format --check course_lib tests scripts
 
 format: setup  ## apply ruff's formatting
-	$(PY) -m ruff format course_lib tests
+	$(PY) -m ruff format course_lib tests scripts
 
 test: export HF_HUB_OFFLINE = 1
 test: export COURSE_SMOKE = 1

@@ -1,0 +1,740 @@
+"""The IEMOCAP emotion-recognition-in-conversation recipe: one configuration, trained and evaluated.
+
+This module is the single place where the lessons on the IEMOCAP paper train
+"one configuration of the paper's model": a text embedder, an audio embedder,
+a fusion method and a window of previous turns, with or without class weights.
+
+Typical use in a notebook::
+
+    from course_lib.training.erc import ERCConfig, compare, load_erc_data, train_erc
+
+    data = load_erc_data(run)                        # corpus, split, vocabulary, lazy features
+    config = ERCConfig(text="bilstm_glove", audio="mfcc", fusion="concat", conv_length=2)
+    result = train_erc(config, data, seed=42, device=run.device)
+    result.test["weighted_f1"], result.per_class_f1, result.confusion
+
+    summaries = compare({"concat": config, "add": config.replace(fusion="add")}, data, seeds=(42, 77))
+
+Choices of :class:`ERCConfig`:
+
+* ``text``: None, ``"bilstm_random"`` (random embeddings + BiLSTM),
+  ``"bilstm_glove"`` (GloVe 6B-50d initialisation, fine-tuned),
+  ``"bilstm_glove_frozen"`` (GloVe kept fixed) or ``"minilm"`` (frozen
+  MiniLM-L6 sentence embeddings, mean-pooled and cached, + a projection).
+* ``audio``: None, ``"mfcc"``, ``"mel"`` (log-Mel), ``"chroma"``,
+  ``"mfcc+mel+chroma"`` (the three concatenated per frame) -- frame features
+  read by Conv1D + BiLSTM (any other ``+`` combination, e.g.
+  ``"mfcc+chroma"``, works too) -- or ``"whisper"`` (the Whisper tiny.en encoder,
+  mean-pooled over the cropped turn, + a projection).
+* ``fusion``: a name of the fusion registry (``concat``, ``add``,
+  ``cross_attention``, ``late``, ``hybrid``); ignored for one modality.
+* ``conv_length``: turns per window. 1 uses
+  :class:`~course_lib.models.conversation.UtteranceClassifier` (the turn
+  alone); n > 1 uses :class:`~course_lib.models.conversation.ConversationalModel`
+  over the current turn and its n - 1 predecessors.
+* ``crop_seconds``: audio is read from the start of each turn up to this
+  duration (the paper compares 1, 2, 3 and 4 s); shorter turns keep their own
+  length and are padded and masked in batches.
+
+Data handling (:func:`load_erc_data`): the IEMOCAP loader keeps the six classes
+(other labels are masked, their turns still serve as context), the paper's
+session split (1-3 train, 4 validation, 5 test), the word vocabulary is built on
+the training split only, and features are computed lazily per modality and
+cached on disk with :func:`course_lib.features.cache.extract` (frame features
+are cached once per kind, uncropped, and cropped in memory, so every crop
+length reuses them). Frame features and Whisper vectors are standardised with
+statistics of the training split.
+
+Model selection (early stopping, learning-rate schedule, restored epoch) only
+looks at the validation split; the test split is evaluated once at the end.
+
+Sizes: the defaults of :class:`ERCConfig` follow the paper's recipe (Adam 1e-3,
+two-layer BiLSTMs); ``ERCConfig.sized(run.smoke, ...)`` applies
+:data:`SMOKE_SIZES` (smaller layers, learning rate 3e-3) in smoke mode so that
+a run on the tiny corpus takes seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from course_lib import metrics as course_metrics
+from course_lib.data import iemocap
+from course_lib.data.datasets import ConversationWindowDataset, utterance_dataset
+from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
+from course_lib.runtime import resolve_data_dir, seed_everything
+
+__all__ = [
+    "AUDIO_CHOICES",
+    "FRAME_FEATURES",
+    "SMOKE_SIZES",
+    "TEXT_CHOICES",
+    "ERCConfig",
+    "ERCData",
+    "ERCResult",
+    "build_model",
+    "compare",
+    "load_erc_data",
+    "results_table",
+    "train_erc",
+    "widget_train_fn",
+]
+
+#: Text embedder choices (None: no text).
+TEXT_CHOICES: tuple[str | None, ...] = (None, "bilstm_random", "bilstm_glove", "bilstm_glove_frozen", "minilm")
+#: Audio embedder choices (None: no audio).
+AUDIO_CHOICES: tuple[str | None, ...] = (None, "mfcc", "mel", "chroma", "mfcc+mel+chroma", "whisper")
+#: Frame-feature name -> kind of :class:`course_lib.features.audio.AudioFeatures`.
+FRAME_FEATURES: dict[str, str] = {"mfcc": "mfcc", "mel": "logmel", "chroma": "chroma"}
+
+#: Smaller models and shorter training for smoke runs (tiny corpora on a CPU); see :meth:`ERCConfig.sized`.
+SMOKE_SIZES: dict[str, Any] = {
+    "hidden_size": 32, "num_layers": 1, "conv_channels": (32, 32), "audio_pool": 4, "embed_dim": 64,
+    "dense_size": 64, "max_epochs": 40, "patience": 6, "lr": 3e-3,
+}
+
+
+def _check_audio(choice: Any, what: str) -> str:
+    """``choice`` if it is ``"whisper"`` or a ``+``-joined set of distinct frame features."""
+    parts = choice.split("+") if isinstance(choice, str) else [None]
+    if choice != "whisper" and (any(p not in FRAME_FEATURES for p in parts) or len(set(parts)) != len(parts)):
+        raise ValueError(f"unknown {what} {choice!r}; choose from {AUDIO_CHOICES[1:]} "
+                         f"(or another '+' combination of {tuple(FRAME_FEATURES)})")
+    return choice
+
+
+_HOP_SECONDS = 0.01  # frame hop of the frequency features (160 samples at 16 kHz)
+_SAMPLE_RATE = 16_000
+
+
+# ----------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class ERCConfig:
+    """One configuration of the paper's model and of its training.
+
+    Attributes:
+        text: Text embedder, one of :data:`TEXT_CHOICES`.
+        audio: Audio embedder, one of :data:`AUDIO_CHOICES`.
+        fusion: Fusion registry name; ignored when only one modality is used.
+        conv_length: Turns per window (1 = the turn alone; the paper compares 1-4).
+        class_weights: Weight the cross-entropy by inverse class frequency.
+        crop_seconds: Audio kept from the start of each turn (the paper compares 1-4 s).
+        max_epochs: Upper bound on training epochs.
+        patience: Epochs without validation improvement before stopping.
+        batch_size: Windows (or turns) per batch.
+        lr: Adam learning rate.
+        hidden_size: LSTM units per direction of the text and audio BiLSTMs.
+        num_layers: Stacked layers of those BiLSTMs.
+        conv_channels: Channels of each Conv1D block of the audio embedder.
+        audio_pool: Max-pooling stride after each Conv1D block (shortens the
+            frame sequence the audio BiLSTM reads).
+        embed_dim: Output size of the projection embedders (MiniLM, Whisper)
+            and of the add / cross-attention fusions.
+        dense_size: Units of the Dense + ReLU layer before the output.
+        dropout: Dropout in the embedders and before the output layer.
+        max_tokens: Transcripts are cut to this many tokens.
+    """
+
+    text: str | None = "bilstm_glove"
+    audio: str | None = "mfcc"
+    fusion: str = "concat"
+    conv_length: int = 1
+    class_weights: bool = False
+    crop_seconds: float = 3.0
+    max_epochs: int = 30
+    patience: int = 5
+    batch_size: int = 32
+    lr: float = 1e-3
+    hidden_size: int = 64
+    num_layers: int = 2
+    conv_channels: tuple[int, ...] = (64, 64)
+    audio_pool: int = 2
+    embed_dim: int = 128
+    dense_size: int = 128
+    dropout: float = 0.1
+    max_tokens: int = 60
+
+    def __post_init__(self) -> None:
+        if self.text not in TEXT_CHOICES:
+            raise ValueError(f"unknown text embedder {self.text!r}; choose from {TEXT_CHOICES}")
+        if self.audio is not None:
+            _check_audio(self.audio, "audio embedder")
+        if self.text is None and self.audio is None:
+            raise ValueError("a configuration needs at least one modality (text or audio)")
+        if self.multimodal:
+            from course_lib.models.registry import available
+
+            if self.fusion not in available("fusion"):
+                raise ValueError(f"unknown fusion {self.fusion!r}; choose from {available('fusion')}")
+        if not isinstance(self.conv_length, (int, np.integer)) or self.conv_length < 1:
+            raise ValueError(f"conv_length must be an integer >= 1, got {self.conv_length!r}")
+        if not self.crop_seconds > 0:
+            raise ValueError(f"crop_seconds must be positive, got {self.crop_seconds!r}")
+        for name in ("max_epochs", "patience", "batch_size", "hidden_size", "num_layers", "embed_dim",
+                     "dense_size", "max_tokens", "audio_pool"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        object.__setattr__(self, "conv_channels", tuple(int(c) for c in self.conv_channels))
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities used, in the fixed order (``"text"``, ``"audio"``)."""
+        return tuple(m for m, choice in (("text", self.text), ("audio", self.audio)) if choice is not None)
+
+    @property
+    def multimodal(self) -> bool:
+        """Whether both text and audio are used (so ``fusion`` matters)."""
+        return self.text is not None and self.audio is not None
+
+    @property
+    def name(self) -> str:
+        """A short label for tables, e.g. ``"bilstm_glove + mfcc | concat | n=2 | weights"``."""
+        parts = [" + ".join(c for c in (self.text, self.audio) if c is not None)]
+        if self.multimodal:
+            parts.append(self.fusion)
+        parts.append(f"n={self.conv_length}")
+        if self.class_weights:
+            parts.append("weights")
+        if self.audio is not None:
+            parts.append(f"{self.crop_seconds:g}s")
+        return " | ".join(parts)
+
+    @classmethod
+    def sized(cls, smoke: bool, **fields: Any) -> ERCConfig:
+        """A configuration with :data:`SMOKE_SIZES` applied when ``smoke`` (explicit ``fields`` win).
+
+        Example: ``ERCConfig.sized(run.smoke, text="bilstm_glove", audio="mfcc")``.
+        """
+        return cls(**{**(SMOKE_SIZES if smoke else {}), **fields})
+
+    def replace(self, **changes: Any) -> ERCConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The configuration as plain JSON-able values."""
+        out = dataclasses.asdict(self)
+        out["conv_channels"] = list(self.conv_channels)
+        return out
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _frames_for(crop_seconds: float) -> int:
+    """Frames of the frequency features for ``crop_seconds`` of audio (centred STFT)."""
+    return 1 + round(crop_seconds * _SAMPLE_RATE) // round(_HOP_SECONDS * _SAMPLE_RATE)
+
+
+@dataclass
+class ERCData:
+    """An IEMOCAP-format corpus prepared for :func:`train_erc`.
+
+    Attributes:
+        corpus_dir: The folder that was loaded.
+        dialogues: Every dialogue, turns in order (masked labels are None).
+        splits: ``{"train", "valid", "test"}`` -> dialogues (session split).
+        classes: Class names; a label is its index here.
+        vocab: Word vocabulary built on the training split.
+        cache_dir: Root of the feature cache.
+        report: What the loader read, masked and skipped.
+        progress: Show progress bars while computing features.
+    """
+
+    corpus_dir: Path
+    dialogues: list[Dialogue]
+    splits: dict[str, list[Dialogue]]
+    classes: tuple[str, ...]
+    vocab: Any
+    cache_dir: Path
+    report: iemocap.LoadReport
+    progress: bool = False
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+    _glove: Any = field(default=None, repr=False)
+
+    # -- views -----------------------------------------------------------------
+
+    @property
+    def utterances(self) -> list[Utterance]:
+        """Every turn of every dialogue, in corpus order."""
+        return iemocap.utterances(self.dialogues)
+
+    def turn(self, utterance_id: str) -> Utterance:
+        """The turn with this id.
+
+        Raises:
+            KeyError: naming the id when no turn has it.
+        """
+        if "_turns" not in self._memo:
+            self._memo["_turns"] = {u.id: u for u in self.utterances}
+        try:
+            return self._memo["_turns"][utterance_id]
+        except KeyError:
+            raise KeyError(f"no turn {utterance_id!r} in {self.corpus_dir}") from None
+
+    def labelled(self, split: str) -> list[Utterance]:
+        """The turns of ``split`` that carry one of :attr:`classes`."""
+        return [u for u in iemocap.utterances(self.splits[split]) if u.label in self.classes]
+
+    def class_counts(self) -> dict[str, dict[str, int]]:
+        """``{split: {class: turns}}`` of the labelled turns."""
+        out = {}
+        for split in self.splits:
+            counts = Counter(u.label for u in self.labelled(split))
+            out[split] = {c: int(counts.get(c, 0)) for c in self.classes}
+        return out
+
+    def describe(self):
+        """Labelled turns per split and class as a pandas table (plus a total column)."""
+        import pandas as pd
+
+        table = pd.DataFrame(self.class_counts()).T[list(self.classes)]
+        table["total"] = table.sum(axis=1)
+        return table
+
+    def glove(self):
+        """GloVe rows for :attr:`vocab` (a :class:`course_lib.features.text.GloveResult`), computed once."""
+        if self._glove is None:
+            from course_lib.features.text import glove_matrix
+
+            self._glove = glove_matrix(self.vocab, seed=0)
+        return self._glove
+
+    # -- features ----------------------------------------------------------------
+
+    def text_features(self, choice: str, max_tokens: int = 60) -> dict[str, torch.Tensor]:
+        """``{utterance id: features}`` of every turn for a text choice.
+
+        BiLSTM choices give token ids ``(L,)`` padded with 0 to the longest
+        transcript (at most ``max_tokens``); ``"minilm"`` gives cached
+        sentence vectors ``(384,)``.
+        """
+        if choice not in TEXT_CHOICES or choice is None:
+            raise ValueError(f"unknown text choice {choice!r}; choose from {TEXT_CHOICES[1:]}")
+        if choice == "minilm":
+            return self._memoised(("text", "minilm"), self._minilm)
+        return self._memoised(("text", "tokens", max_tokens), lambda: self._tokens(max_tokens))
+
+    def audio_features(self, choice: str, crop_seconds: float = 3.0) -> dict[str, torch.Tensor]:
+        """``{utterance id: features}`` of every turn for an audio choice and crop length.
+
+        Frame choices give standardised frames ``(T_i, F)`` with
+        ``T_i <= 1 + 100 * crop_seconds``; ``"whisper"`` gives a standardised
+        mean-pooled encoder vector ``(384,)`` of the cropped turn.
+        """
+        _check_audio(choice, "audio choice")
+        if not crop_seconds > 0:
+            raise ValueError(f"crop_seconds must be positive, got {crop_seconds!r}")
+        if choice == "whisper":
+            return self._memoised(("audio", "whisper", crop_seconds), lambda: self._whisper(crop_seconds))
+        kinds = choice.split("+")
+        return self._memoised(("audio", choice, crop_seconds), lambda: self._frames(kinds, crop_seconds))
+
+    def features_for(self, config: ERCConfig) -> dict[str, dict[str, torch.Tensor]]:
+        """The ``{modality: {utterance id: tensor}}`` features a configuration needs."""
+        out = {}
+        if config.text is not None:
+            out["text"] = self.text_features(config.text, config.max_tokens)
+        if config.audio is not None:
+            out["audio"] = self.audio_features(config.audio, config.crop_seconds)
+        return out
+
+    def _memoised(self, key: Any, compute: Callable[[], dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def _train_ids(self) -> set[str]:
+        return {u.id for u in iemocap.utterances(self.splits["train"])}
+
+    def _tokens(self, max_tokens: int) -> dict[str, torch.Tensor]:
+        turns = self.utterances
+        encoded = [self.vocab.encode(u.text)[:max_tokens] for u in turns]
+        width = max(len(e) for e in encoded)
+        out = {}
+        for turn, ids in zip(turns, encoded):
+            row = torch.zeros(width, dtype=torch.long)
+            row[: len(ids)] = torch.tensor(ids, dtype=torch.long)
+            out[turn.id] = row
+        return out
+
+    def _minilm(self) -> dict[str, torch.Tensor]:
+        from course_lib.features.cache import extract
+        from course_lib.features.text import TextEmbeddings, TextEncoder
+
+        turns = self.utterances
+        features = extract(turns, TextEmbeddings(TextEncoder()), self.cache_dir, progress=self.progress)
+        return {u.id: torch.from_numpy(np.array(features[i], dtype=np.float32)) for i, u in enumerate(turns)}
+
+    def _standardise(self, values: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
+        """Scale every feature dimension with the mean and std of the training turns (frames)."""
+        train = self._train_ids()
+        stacked = np.concatenate([np.atleast_2d(v) for k, v in values.items() if k in train])
+        mean = stacked.mean(axis=0)
+        std = stacked.std(axis=0)
+        std[std < 1e-6] = 1.0
+        return {k: torch.from_numpy(((v - mean) / std).astype(np.float32)) for k, v in values.items()}
+
+    def _frames(self, kinds: Sequence[str], crop_seconds: float) -> dict[str, torch.Tensor]:
+        from course_lib.features.audio import AudioFeatures
+        from course_lib.features.cache import extract
+
+        turns = self.utterances
+        keep = _frames_for(crop_seconds)
+        sets = []
+        for kind in kinds:
+            extractor = AudioFeatures(kind=FRAME_FEATURES[kind], backend="torchaudio")
+            sets.append(extract(turns, extractor, self.cache_dir, progress=self.progress))
+        values = {}
+        for i, turn in enumerate(turns):
+            parts = [np.asarray(s[i][:keep], dtype=np.float32) for s in sets]
+            frames = min(p.shape[0] for p in parts)
+            values[turn.id] = np.concatenate([p[:frames] for p in parts], axis=1)
+        return self._standardise(values)
+
+    def _whisper(self, crop_seconds: float) -> dict[str, torch.Tensor]:
+        from course_lib.features.cache import extract
+        from course_lib.features.encoders import SpeechEmbeddings, load_speech_encoder
+
+        turns = self.utterances
+        extractor = SpeechEmbeddings(load_speech_encoder(), pooling="mean", max_seconds=crop_seconds)
+        features = extract(turns, extractor, self.cache_dir, progress=self.progress)
+        return self._standardise({u.id: np.asarray(features[i], dtype=np.float32) for i, u in enumerate(turns)})
+
+
+def _run_corpus(run: Any, progress: bool) -> Path:
+    """The real IEMOCAP when the run's data folder holds it, else the generated corpus (made if missing)."""
+    try:
+        return iemocap.find_root(run.data_dir)
+    except FileNotFoundError:
+        from course_lib.data.synthetic.corpora import ensure_corpora
+
+        return ensure_corpora(run.corpora_dir, preset=run.preset, progress=progress)
+
+
+def load_erc_data(
+    source: Any,
+    cache_dir: str | os.PathLike | None = None,
+    classes: Sequence[str] = IEMOCAP_CLASSES,
+    train_sessions: Sequence[int] = (1, 2, 3),
+    valid_sessions: Sequence[int] = (4,),
+    test_sessions: Sequence[int] = (5,),
+    min_freq: int = 1,
+    progress: bool = False,
+) -> ERCData:
+    """Load an IEMOCAP-format corpus, split it by session and build the training vocabulary.
+
+    Args:
+        source: A :class:`course_lib.runtime.RunConfig` -- the real IEMOCAP
+            when its data folder holds ``IEMOCAP_full_release``, else the
+            generated corpus of its preset (made if missing); its
+            ``cache_dir`` is used -- or a folder holding
+            ``IEMOCAP_full_release`` (or that folder itself).
+        cache_dir: Feature cache root; default ``run.cache_dir`` for a run,
+            else ``<data dir>/cache``.
+        classes: Labels kept; other labels are masked (their turns remain context).
+        train_sessions, valid_sessions, test_sessions: The session split
+            (the paper's default: 1-3 / 4 / 5).
+        min_freq: Minimum training frequency of a vocabulary word.
+        progress: Show progress bars when generating and computing features.
+
+    Returns:
+        An :class:`ERCData`; features are computed on first use.
+
+    Raises:
+        ValueError: when a split has no labelled turn.
+    """
+    from course_lib.features.text import build_vocabulary
+
+    if hasattr(source, "corpora_dir") and hasattr(source, "preset"):
+        corpus_dir = _run_corpus(source, progress)
+        cache = Path(cache_dir) if cache_dir else Path(source.cache_dir)
+    else:
+        corpus_dir = Path(source).expanduser()
+        cache = Path(cache_dir) if cache_dir else resolve_data_dir() / "cache"
+    report = iemocap.LoadReport()
+    dialogues = iemocap.load(corpus_dir, classes=tuple(classes), report=report)
+    splits = iemocap.split_sessions(dialogues, train_sessions, valid_sessions, test_sessions)
+    for name, part in splits.items():
+        if not any(u.label in classes for u in iemocap.utterances(part)):
+            raise ValueError(f"{corpus_dir}: the {name} split (sessions "
+                             f"{ {'train': train_sessions, 'valid': valid_sessions, 'test': test_sessions}[name]}) "
+                             "has no labelled turn")
+    vocab = build_vocabulary((u.text for u in iemocap.utterances(splits["train"])), min_freq=min_freq)
+    return ERCData(corpus_dir=corpus_dir, dialogues=dialogues, splits=splits, classes=tuple(classes),
+                   vocab=vocab, cache_dir=cache, report=report, progress=progress)
+
+
+# ----------------------------------------------------------------------------- model
+
+
+def build_model(config: ERCConfig, data: ERCData, features: Mapping[str, Mapping[str, torch.Tensor]]) -> nn.Module:
+    """The (untrained) model of a configuration.
+
+    Args:
+        config: The configuration.
+        data: The prepared corpus (vocabulary, GloVe rows).
+        features: The features of :meth:`ERCData.features_for` (for input sizes).
+    """
+    from course_lib.models.conversation import ConversationalModel, UtteranceClassifier
+    from course_lib.models.registry import build
+
+    embedders: dict[str, nn.Module] = {}
+    bilstm = {"hidden_size": config.hidden_size, "num_layers": config.num_layers, "dropout": config.dropout}
+    if config.text == "bilstm_random":
+        embedders["text"] = build("text", "bilstm", vocab_size=len(data.vocab), embedding_dim=50, **bilstm)
+    elif config.text in ("bilstm_glove", "bilstm_glove_frozen"):
+        embedders["text"] = build("text", "bilstm", embeddings=data.glove().matrix,
+                                  freeze=config.text == "bilstm_glove_frozen", **bilstm)
+    elif config.text == "minilm":
+        dim = next(iter(features["text"].values())).shape[-1]
+        embedders["text"] = build("text", "pooled", input_dim=dim, dim=config.embed_dim, dropout=config.dropout)
+    if config.audio == "whisper":
+        dim = next(iter(features["audio"].values())).shape[-1]
+        embedders["audio"] = build("audio", "deep", input_dim=dim, dim=config.embed_dim, dropout=config.dropout)
+    elif config.audio is not None:
+        dim = next(iter(features["audio"].values())).shape[-1]
+        embedders["audio"] = build("audio", "simple", input_dim=dim, conv_channels=config.conv_channels,
+                                   pool=config.audio_pool, **bilstm)
+    fusion = None
+    if config.multimodal:
+        fusion = build("fusion", config.fusion, input_dims={m: e.output_dim for m, e in embedders.items()},
+                       num_classes=len(data.classes), dim=config.embed_dim)
+    common = {"num_classes": len(data.classes), "dense_size": config.dense_size, "dropout": config.dropout}
+    if config.conv_length == 1:
+        return UtteranceClassifier(embedders, fusion, **common)
+    return ConversationalModel(embedders, fusion, **common)
+
+
+def _dataset(config: ERCConfig, data: ERCData, split: str, features: Mapping[str, Any]):
+    if config.conv_length == 1:
+        dataset = utterance_dataset(data.splits[split], features, data.classes)
+        return dataset, list(dataset.ids)
+    dataset = ConversationWindowDataset(data.splits[split], features, config.conv_length, data.classes)
+    return dataset, [dataset.turn_ids[current] for current, _ in dataset.windows]
+
+
+# ----------------------------------------------------------------------------- training
+
+
+@dataclass
+class ERCResult:
+    """Everything one training run produced.
+
+    Attributes:
+        config: The configuration trained.
+        seed: Its seed.
+        valid: Validation metrics of the restored (best) epoch: ``loss``,
+            ``accuracy``, ``weighted_f1``, ``macro_f1``, ``f1_<class>``.
+        test: The same metrics on the test split (evaluated once).
+        per_class_f1: ``{class: test F1}``.
+        confusion: Test confusion matrix (rows: true class), counts.
+        test_ids: Test turn ids, in the order of ``y_true`` / ``y_pred``.
+        y_true: True test class indices.
+        y_pred: Predicted test class indices.
+        history: One dict per epoch (see :class:`course_lib.training.Trainer`).
+        best_epoch: The restored epoch.
+        classes: Class names.
+        seconds: Wall time of the run (features excluded when already cached).
+        n_parameters: Trainable parameters of the model.
+        model: The trained model (in eval mode).
+    """
+
+    config: ERCConfig
+    seed: int
+    valid: dict[str, float]
+    test: dict[str, float]
+    per_class_f1: dict[str, float]
+    confusion: np.ndarray
+    test_ids: list[str]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    history: list[dict[str, float]]
+    best_epoch: int
+    classes: tuple[str, ...]
+    seconds: float
+    n_parameters: int
+    model: nn.Module = field(repr=False)
+
+    def summary(self) -> dict[str, float]:
+        """Flat numeric results: ``val_<metric>``, ``test_<metric>``, ``best_epoch``, ``epochs``, ``seconds``."""
+        out: dict[str, float] = {f"val_{k}": float(v) for k, v in self.valid.items()}
+        out.update({f"test_{k}": float(v) for k, v in self.test.items()})
+        out.update({"best_epoch": self.best_epoch, "epochs": len(self.history), "seconds": self.seconds})
+        return out
+
+    def predictions(self):
+        """Test predictions as a pandas table: ``id``, ``true``, ``pred`` (class names) and ``correct``."""
+        import pandas as pd
+
+        names = np.asarray(self.classes)
+        return pd.DataFrame({"id": self.test_ids, "true": names[self.y_true], "pred": names[self.y_pred],
+                             "correct": self.y_true == self.y_pred})
+
+    def scores(self) -> dict[str, float]:
+        """``{class: test F1, "weighted": test weighted F1}`` (the widget's format)."""
+        return {**self.per_class_f1, "weighted": float(self.test["weighted_f1"])}
+
+
+def train_erc(
+    config: ERCConfig,
+    data: ERCData,
+    seed: int = 42,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    num_threads: int | None = 1,
+) -> ERCResult:
+    """Train one configuration, select its epoch on validation and evaluate the test split once.
+
+    The same seed, data and device give the same result (weights, shuffling
+    and dropout are seeded).
+
+    Args:
+        config: What to train.
+        data: From :func:`load_erc_data`.
+        seed: Seed of the weights, the batch order and dropout.
+        device: Torch device (``"auto"`` picks one).
+        progress: Show tqdm progress bars.
+        num_threads: Torch CPU threads during the run, restored afterwards. The
+            default 1 is the fastest for these small recurrent models on a
+            shared CPU (several threads mostly wait for each other); None
+            leaves the setting unchanged.
+    """
+    from course_lib.training.trainer import Trainer
+
+    started = time.perf_counter()
+    previous_threads = torch.get_num_threads()
+    if num_threads:
+        torch.set_num_threads(num_threads)
+    try:
+        features = data.features_for(config)
+        seed_everything(seed)
+        model = build_model(config, data, features)
+        loaders = {}
+        ids: dict[str, list[str]] = {}
+        for split in ("train", "valid", "test"):
+            dataset, ids[split] = _dataset(config, data, split, features)
+            generator = torch.Generator().manual_seed(seed)
+            loaders[split] = DataLoader(dataset, batch_size=config.batch_size, shuffle=split == "train",
+                                        collate_fn=dataset.collate, generator=generator)
+        trainer = Trainer(
+            max_epochs=config.max_epochs, lr=config.lr, patience=config.patience, labels=data.classes,
+            class_weights=True if config.class_weights else None, device=device, seed=seed, progress=progress,
+        )
+        history = trainer.fit(model, loaders["train"], loaders["valid"])
+        valid = trainer.evaluate(loaders["valid"])
+        test = {k: float(v) for k, v in trainer.evaluate(loaders["test"]).items()}
+        y_pred, y_true = trainer.predict(loaders["test"], return_targets=True)
+        y_pred, y_true = np.asarray(y_pred, dtype=np.int64), np.asarray(y_true, dtype=np.int64)
+    finally:
+        if num_threads:
+            torch.set_num_threads(previous_threads)
+    model.eval()
+    return ERCResult(
+        config=config, seed=seed, valid={k: float(v) for k, v in valid.items()}, test=test,
+        per_class_f1=course_metrics.per_class_f1(y_true, y_pred, data.classes),
+        confusion=course_metrics.confusion_matrix(y_true, y_pred, len(data.classes)),
+        test_ids=ids["test"], y_true=y_true, y_pred=y_pred, history=history, best_epoch=int(trainer.best_epoch),
+        classes=data.classes, seconds=round(time.perf_counter() - started, 3),
+        n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad), model=model,
+    )
+
+
+def compare(
+    configs: Mapping[str, ERCConfig],
+    data: ERCData,
+    seeds: Sequence[int] = (42, 77),
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    results: dict[str, list[ERCResult]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Train several configurations over seeds and summarise each as mean ± std.
+
+    Args:
+        configs: ``{row name: configuration}``.
+        data: From :func:`load_erc_data`.
+        seeds: One run per seed (the paper averages two).
+        device: Torch device.
+        progress: Show tqdm progress bars.
+        results: When given, filled with ``{row name: [ERCResult per seed]}``
+            (for confusion matrices, predictions and learning curves).
+
+    Returns:
+        ``{row name: summary}`` as :func:`course_lib.training.run_seeds` returns
+        it (``mean`` / ``std`` of :meth:`ERCResult.summary`); usable directly by
+        :func:`course_lib.training.summary_table` and the plots of
+        :mod:`course_lib.viz.results`.
+    """
+    from course_lib.training.experiments import run_seeds
+
+    summaries = {}
+    for name, config in configs.items():
+        kept: list[ERCResult] = []
+
+        def one(seed: int, config: ERCConfig = config, kept: list[ERCResult] = kept) -> dict[str, float]:
+            result = train_erc(config, data, seed=seed, device=device, progress=progress)
+            kept.append(result)
+            return result.summary()
+
+        summaries[name] = run_seeds(one, seeds)
+        if results is not None:
+            results[name] = kept
+    return summaries
+
+
+def results_table(summaries: Mapping[str, Mapping[str, Any]], classes: Sequence[str] = IEMOCAP_CLASSES,
+                  split: str = "test"):
+    """Per-class F1 and weighted F1 (means over seeds) of :func:`compare` summaries, as a pandas table."""
+    import pandas as pd
+
+    rows = {}
+    for name, summary in summaries.items():
+        mean = summary["mean"]
+        row = {c: mean[f"{split}_f1_{c}"] for c in classes}
+        row["weighted"] = mean[f"{split}_weighted_f1"]
+        std = summary["std"].get(f"{split}_weighted_f1", float("nan"))
+        row["weighted_std"] = std
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def widget_train_fn(
+    data: ERCData, base: ERCConfig, seed: int = 42, device: str | torch.device = "cpu",
+) -> Callable[[Mapping[str, Any]], dict[str, float]]:
+    """A ``train_fn`` for :class:`course_lib.widgets.FusionComparison`.
+
+    The widget's configuration ``{"fusion", "class_weights", "conv_length",
+    "audio_features"}`` replaces those fields of ``base`` (``audio_features``
+    sets ``audio``); the returned function trains it and gives
+    :meth:`ERCResult.scores`. Results are memoised by the widget.
+    """
+
+    def train_fn(choice: Mapping[str, Any]) -> dict[str, float]:
+        changes = {}
+        if "fusion" in choice:
+            changes["fusion"] = str(choice["fusion"])
+        if "class_weights" in choice:
+            changes["class_weights"] = bool(choice["class_weights"])
+        if "conv_length" in choice:
+            changes["conv_length"] = int(choice["conv_length"])
+        if "audio_features" in choice:
+            changes["audio"] = str(choice["audio_features"])
+        return train_erc(base.replace(**changes), data, seed=seed, device=device).scores()
+
+    return train_fn
