@@ -129,8 +129,14 @@ def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any],
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "worker.json"
         command = [
-            sys.executable, "-m", "course_lib.course", "_worker",
-            str(notebook), str(output), json.dumps(parameters), str(report_path),
+            sys.executable,
+            "-m",
+            "course_lib.course",
+            "_worker",
+            str(notebook),
+            str(output),
+            json.dumps(parameters),
+            str(report_path),
         ]
         completed = subprocess.run(command, check=False, timeout=timeout, capture_output=True, text=True)
         if report_path.exists():
@@ -147,8 +153,13 @@ def _worker(notebook: str, output: str, parameters_json: str, report_path: str) 
     report: dict[str, Any] = {"error": None}
     try:
         papermill.execute_notebook(
-            notebook, output, parameters=json.loads(parameters_json), kernel_name=KERNEL_NAME,
-            cwd=str(Path(notebook).parent), progress_bar=False, log_output=False,
+            notebook,
+            output,
+            parameters=json.loads(parameters_json),
+            kernel_name=KERNEL_NAME,
+            cwd=str(Path(notebook).parent),
+            progress_bar=False,
+            log_output=False,
         )
     except Exception as error:  # noqa: BLE001 -- any failure of the notebook goes into the report
         report["error"] = _short_error(error)
@@ -193,8 +204,11 @@ def run_notebook(
     results_path = out_dir / f"{notebook.stem}.results.json"
     results_path.unlink(missing_ok=True)
     parameters = {
-        "MODE": mode, "SEED": seed, "DEVICE": "auto",
-        "DATA_DIR": str(data_dir or resolve_data_dir()), "RESULTS_PATH": str(results_path),
+        "MODE": mode,
+        "SEED": seed,
+        "DEVICE": "auto",
+        "DATA_DIR": str(data_dir or resolve_data_dir()),
+        "RESULTS_PATH": str(results_path),
     }
     started = time.perf_counter()
     try:
@@ -207,7 +221,10 @@ def run_notebook(
         run.status, run.problems = "failed", [report["error"]]
         return run
     if not results_path.exists():
-        run.status, run.problems = "invalid", ["the notebook recorded no results (run.record was not reached)"]
+        run.status, run.problems = (
+            "invalid",
+            ["the notebook recorded no results (run.record was not reached)"],
+        )
         return run
     run.results = json.loads(results_path.read_text(encoding="utf-8")).get("results", {})
     run.problems = check_expectations(read_expectations(notebook), run.results)
@@ -240,7 +257,8 @@ def render_report(runs: list[NotebookRun], mode: str, total_seconds: float) -> s
     rows = []
     for run in runs:
         results = "<br>".join(
-            f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}" for k, v in _flatten(run.results)
+            f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}"
+            for k, v in _flatten(run.results)
         )
         problems = "<br>".join(f"<pre>{html.escape(p)}</pre>" for p in run.problems)
         peak = "n/a" if run.peak_rss_mb is None else f"{run.peak_rss_mb:.0f}"
@@ -258,10 +276,10 @@ pre {{ white-space: pre-wrap; max-width: 60em; }}
 </style></head><body>
 <h1>Course run report</h1>
 <p>Mode <b>{html.escape(mode)}</b>: {passed} of {len(runs)} notebooks passed in {total_seconds:.1f} s
-(generated {time.strftime('%Y-%m-%d %H:%M:%S')}).</p>
+(generated {time.strftime("%Y-%m-%d %H:%M:%S")}).</p>
 <table><tr><th>notebook</th><th>status</th><th>wall time (s)</th><th>peak memory (MB)</th>
 <th>recorded results / problems</th></tr>
-{''.join(rows)}
+{"".join(rows)}
 </table></body></html>
 """
 
@@ -299,7 +317,9 @@ def run_course(
     total = time.perf_counter() - started
     (out_dir / "report.html").write_text(render_report(runs, mode, total), encoding="utf-8")
     (out_dir / "report.json").write_text(
-        json.dumps({"mode": mode, "seconds": round(total, 1), "notebooks": [asdict(r) for r in runs]}, indent=2),
+        json.dumps(
+            {"mode": mode, "seconds": round(total, 1), "notebooks": [asdict(r) for r in runs]}, indent=2
+        ),
         encoding="utf-8",
     )
     print(f"[course] report: {out_dir / 'report.html'}")
@@ -317,7 +337,10 @@ def _ensure_corpora(mode: str, data_dir: Path | None) -> None:
 def _cli_run(args: argparse.Namespace) -> int:
     notebooks = [Path(p).resolve() for p in args.notebooks] if args.notebooks else None
     runs = run_course(
-        mode=args.mode, out_dir=Path(args.out).resolve(), notebooks=notebooks, seed=args.seed,
+        mode=args.mode,
+        out_dir=Path(args.out).resolve(),
+        notebooks=notebooks,
+        seed=args.seed,
         data_dir=Path(args.data_dir).resolve() if args.data_dir else None,
     )
     return 0 if runs and all(run.ok for run in runs) else 1

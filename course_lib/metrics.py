@@ -83,9 +83,7 @@ def macro_f1(y_true: Any, y_pred: Any, labels: Sequence[str] | None = None) -> f
     return float(skm.f1_score(true, pred, labels=indices, average="macro", zero_division=0))
 
 
-def confusion_matrix(
-    y_true: Any, y_pred: Any, num_classes: int, normalize: str | None = None
-) -> np.ndarray:
+def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int, normalize: str | None = None) -> np.ndarray:
     """Confusion matrix with rows = true class, columns = predicted class.
 
     Args:
@@ -117,8 +115,13 @@ def classification_report(
     """
     true, pred = _pair(y_true, y_pred)
     return skm.classification_report(
-        true, pred, labels=list(range(len(labels))), target_names=list(labels),
-        output_dict=as_dict, digits=digits, zero_division=0,
+        true,
+        pred,
+        labels=list(range(len(labels))),
+        target_names=list(labels),
+        output_dict=as_dict,
+        digits=digits,
+        zero_division=0,
     )
 
 

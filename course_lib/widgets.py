@@ -33,7 +33,9 @@ def config_key(config: Mapping[str, Any]) -> str:
 def config_label(config: Mapping[str, Any]) -> str:
     """Short legend label, e.g. ``"concat | weights | n=2 | mfcc"``."""
     weights = "weights" if config.get("class_weights") else "no weights"
-    return f"{config.get('fusion')} | {weights} | n={config.get('conv_length')} | {config.get('audio_features')}"
+    return (
+        f"{config.get('fusion')} | {weights} | n={config.get('conv_length')} | {config.get('audio_features')}"
+    )
 
 
 def load_results(path: str | os.PathLike) -> dict[str, dict[str, float]]:
@@ -130,12 +132,14 @@ class FusionComparison:
         if auto_update:
             for control in self.controls():
                 control.observe(lambda _: self.update(), names="value")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.fusion, self.class_weights]),
-            widgets.HBox([self.conv_length, self.audio_features]),
-            widgets.HBox([self.button, self.status]),
-            self.output,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.fusion, self.class_weights]),
+                widgets.HBox([self.conv_length, self.audio_features]),
+                widgets.HBox([self.button, self.status]),
+                self.output,
+            ]
+        )
 
     def controls(self) -> list[Any]:
         """The four control widgets, in :data:`CONTROLS` order."""
@@ -166,7 +170,7 @@ class FusionComparison:
             self.status.value = f"no stored result for {config_label(config)} (and no train_fn)"
             return None
         self.shown = [c for c in self.shown if config_key(c) != config_key(config)] + [config]
-        self.shown = self.shown[-self.compare:]
+        self.shown = self.shown[-self.compare :]
         self.status.value = f"showing {config_label(config)}"
         self.redraw()
         return scores

@@ -64,7 +64,9 @@ def test_setup_resolves_folders_and_records(tmp_path, monkeypatch):
     assert run.data_dir == (tmp_path / "d").resolve()
     assert run.corpora_dir == run.data_dir / "corpora" / "tiny"
     assert run.pick("a", "b") == "a"
-    path = run.record({"f1": np.float32(0.5), "per_class": {"neu": 0.25}, "curve": np.arange(3), "nan": float("nan")})
+    path = run.record(
+        {"f1": np.float32(0.5), "per_class": {"neu": 0.25}, "curve": np.arange(3), "nan": float("nan")}
+    )
     payload = json.loads(path.read_text())
     assert path == run.data_dir / "results" / "probe.json"
     assert payload["results"] == {"f1": 0.5, "per_class": {"neu": 0.25}, "curve": [0, 1, 2], "nan": None}

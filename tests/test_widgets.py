@@ -41,7 +41,12 @@ def test_changing_controls_trains_memoises_and_redraws():
     assert len(calls) == 1 and calls[0]["conv_length"] == 2
     assert _bar_heights(widget) == pytest.approx([0.2 + 0.01 * i for i in range(6)])
     widget.class_weights.value = True
-    assert calls[-1] == {"fusion": "concat", "class_weights": True, "conv_length": 2, "audio_features": "mfcc"}
+    assert calls[-1] == {
+        "fusion": "concat",
+        "class_weights": True,
+        "conv_length": 2,
+        "audio_features": "mfcc",
+    }
     assert len(_bars(widget)) == 2  # previous configuration kept for comparison
     assert _bar_heights(widget)[0] == pytest.approx(0.25)
     widget.class_weights.value = False  # back to a known configuration: no new training

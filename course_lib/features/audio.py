@@ -231,8 +231,13 @@ def librosa_features(wav: np.ndarray, kind: str, config: FrequencyConfig = Frequ
         )
         return out.astype(np.float32)
     mel = librosa.feature.melspectrogram(
-        y=wav, sr=config.sample_rate, n_mels=config.n_mels, fmin=config.f_min, fmax=config.f_max,
-        power=2.0, **stft,
+        y=wav,
+        sr=config.sample_rate,
+        n_mels=config.n_mels,
+        fmin=config.f_min,
+        fmax=config.f_max,
+        power=2.0,
+        **stft,
     )
     logmel = librosa.power_to_db(mel, ref=1.0, amin=_AMIN, top_db=config.top_db)
     if kind == "logmel":
@@ -277,8 +282,13 @@ class TorchFrequencyFeatures(torch.nn.Module):
             self.register_buffer("chroma_bank", torch.from_numpy(bank.astype(np.float32)))
             return
         self.mel = T.MelScale(
-            n_mels=config.n_mels, sample_rate=config.sample_rate, f_min=config.f_min, f_max=config.f_max,
-            n_stft=n_freqs, norm="slaney", mel_scale="slaney",
+            n_mels=config.n_mels,
+            sample_rate=config.sample_rate,
+            f_min=config.f_min,
+            f_max=config.f_max,
+            n_stft=n_freqs,
+            norm="slaney",
+            mel_scale="slaney",
         )
         self.to_db = T.AmplitudeToDB("power", top_db=config.top_db)
         if kind == "mfcc":
@@ -430,7 +440,9 @@ def summarize(frames: torch.Tensor, lengths: torch.Tensor | None = None) -> torc
 
 
 def statistical_features(
-    waves: Sequence[np.ndarray], config: FrequencyConfig = FrequencyConfig(), device: str = "cpu",
+    waves: Sequence[np.ndarray],
+    config: FrequencyConfig = FrequencyConfig(),
+    device: str = "cpu",
     batch_size: int = 32,
 ) -> tuple[list[np.ndarray], np.ndarray]:
     """Frame-level statistics and their utterance summaries for a list of utterances.
@@ -547,8 +559,16 @@ class AudioFeatures:
             return [np.ascontiguousarray(f.T) for f in frames]
         if self.backend == "torchaudio" and self._module is None:
             self._module = TorchFrequencyFeatures(self.kind, self.config).to(self.device)
-        feats = frequency_features(waves, self.kind, self.config, self.backend, self.device, self._module,
-                                   self.batch_size, time_major=True)
+        feats = frequency_features(
+            waves,
+            self.kind,
+            self.config,
+            self.backend,
+            self.device,
+            self._module,
+            self.batch_size,
+            time_major=True,
+        )
         if self.pooled:
             return [np.concatenate([f.mean(0), f.std(0)]).astype(np.float32) for f in feats]
         return feats

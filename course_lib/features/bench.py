@@ -44,22 +44,39 @@ class WavRecord:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m course_lib bench features``."""
-    parser.add_argument("--corpus", type=Path, default=None,
-                        help="IEMOCAP-format folder (default: the generated corpus, if any)")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="IEMOCAP-format folder (default: the generated corpus, if any)",
+    )
     parser.add_argument("--synthetic", action="store_true", help="ignore any corpus; use generated signals")
-    parser.add_argument("--n", type=int, default=None,
-                        help="utterances to use: the first N of the corpus (default all), or N generated (default 512)")
+    parser.add_argument(
+        "--n",
+        type=int,
+        default=None,
+        help="utterances to use: the first N of the corpus (default all), or N generated (default 512)",
+    )
     parser.add_argument("--seconds", type=float, default=3.0, help="length of generated utterances")
-    parser.add_argument("--sample", type=int, default=256, help="utterances held in memory for compute timing")
+    parser.add_argument(
+        "--sample", type=int, default=256, help="utterances held in memory for compute timing"
+    )
     parser.add_argument("--batch", type=int, default=32, help="utterances per compute batch")
     parser.add_argument("--chunk", type=int, default=256, help="utterances per cache chunk")
-    parser.add_argument("--extractors", default="mfcc,logmel,chroma,stats,whisper",
-                        help="comma-separated subset of mfcc,logmel,chroma,stats,whisper")
+    parser.add_argument(
+        "--extractors",
+        default="mfcc,logmel,chroma,stats,whisper",
+        help="comma-separated subset of mfcc,logmel,chroma,stats,whisper",
+    )
     parser.add_argument("--backends", default="torchaudio,librosa", help="frequency-feature backends")
     parser.add_argument("--librosa-limit", type=int, default=64, help="utterances for the librosa backend")
-    parser.add_argument("--encoder-limit", type=int, default=512, help="utterances for end-to-end encoder runs")
+    parser.add_argument(
+        "--encoder-limit", type=int, default=512, help="utterances for end-to-end encoder runs"
+    )
     parser.add_argument("--device", default="cpu", help="torch device of the torchaudio backend")
-    parser.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default: a temporary one)")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="cache folder (default: a temporary one)"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="timed repetitions (the best one is kept)")
 
 
@@ -116,17 +133,21 @@ def _base_signals(seconds: float) -> list[np.ndarray]:
     try:
         from course_lib.data.synthetic.speech import Voice, synthesize
 
-        sentences = ["I can't believe you did that again, it is so unfair.",
-                     "Well, that sounds wonderful, let's go there tomorrow morning.",
-                     "Nothing ever changes around here, does it?",
-                     "Oh my goodness, this is the best news I have heard all year!"]
+        sentences = [
+            "I can't believe you did that again, it is so unfair.",
+            "Well, that sounds wonderful, let's go there tomorrow morning.",
+            "Nothing ever changes around here, does it?",
+            "Oh my goodness, this is the best news I have heard all year!",
+        ]
         voices = [Voice(pitch=40, rate=150), Voice(variant="f3", pitch=60, rate=190)]
         clips = [synthesize(s, v) for s in sentences for v in voices]
     except Exception as error:  # noqa: BLE001 -- the benchmark still runs on tones
         print(f"speech synthesis unavailable ({error}); using harmonic tones")
         t = np.arange(size) / SAMPLE_RATE
-        clips = [sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6)).astype(np.float32) * 0.2
-                 for f0 in (110, 150, 220, 260)]
+        clips = [
+            sum(np.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 6)).astype(np.float32) * 0.2
+            for f0 in (110, 150, 220, 260)
+        ]
     return [np.resize(c, size) if len(c) < size else c[:size] for c in clips]
 
 
@@ -166,8 +187,9 @@ def _timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def _stft_runner(waves: Sequence[np.ndarray], config: FrequencyConfig, batch: int,
-                 device: str) -> Callable[[], None]:
+def _stft_runner(
+    waves: Sequence[np.ndarray], config: FrequencyConfig, batch: int, device: str
+) -> Callable[[], None]:
     """A function running raw ``torch.stft`` (complex output, nothing else) over padded batches."""
     from course_lib.features.audio import pad_batch
 
@@ -182,8 +204,9 @@ def _stft_runner(waves: Sequence[np.ndarray], config: FrequencyConfig, batch: in
     return run
 
 
-def paired_throughput(work: Callable[[], Any], stft: Callable[[], Any], seconds: float,
-                      repeats: int) -> tuple[float, float]:
+def paired_throughput(
+    work: Callable[[], Any], stft: Callable[[], Any], seconds: float, repeats: int
+) -> tuple[float, float]:
     """Audio-seconds per second of ``work`` and of ``stft`` (raw ``torch.stft`` on the same audio).
 
     The two are timed alternately and the best time of each is kept, so that
@@ -198,8 +221,9 @@ def paired_throughput(work: Callable[[], Any], stft: Callable[[], Any], seconds:
     return seconds / best_work, seconds / best_stft
 
 
-def _backend_runner(kind: str, backend: str, waves: Sequence[np.ndarray], config: FrequencyConfig, batch: int,
-                    device: str) -> Callable[[], None]:
+def _backend_runner(
+    kind: str, backend: str, waves: Sequence[np.ndarray], config: FrequencyConfig, batch: int, device: str
+) -> Callable[[], None]:
     """The backend alone: torch modules on ready padded batches, librosa on each waveform."""
     from course_lib.features.audio import (
         TorchFrequencyFeatures,
@@ -212,10 +236,12 @@ def _backend_runner(kind: str, backend: str, waves: Sequence[np.ndarray], config
         return lambda: [librosa_features(w, kind, config) for w in waves]
     padded = [pad_batch(b)[0].to(device) for b in _batches(waves, batch)]
     if kind == "stats":
+
         def stats() -> None:
             with torch.inference_mode():
                 for x in padded:
                     frame_statistics(x, config)
+
         return stats
     module = TorchFrequencyFeatures(kind, config).to(device)
     return lambda: [module(x) for x in padded]
@@ -231,16 +257,36 @@ def _end_to_end(records: Sequence[Any], extractor: Any, cache_dir: Path, chunk: 
     return miss.seconds, hit.seconds
 
 
-def _row(name: str, backend: str, n: int, audio_s: float, compute: float, stft: float, e2e: float | None,
-         hit: float | None, utt_per_s: float | None = None) -> dict[str, Any]:
-    return {"extractor": name, "backend": backend, "n": n, "compute_xrt": compute, "ratio_stft": compute / stft,
-            "utt_s": utt_per_s, "e2e_xrt": (audio_s / e2e) if e2e else None, "hit_s": hit, "rss_mb": peak_rss_mb()}
+def _row(
+    name: str,
+    backend: str,
+    n: int,
+    audio_s: float,
+    compute: float,
+    stft: float,
+    e2e: float | None,
+    hit: float | None,
+    utt_per_s: float | None = None,
+) -> dict[str, Any]:
+    return {
+        "extractor": name,
+        "backend": backend,
+        "n": n,
+        "compute_xrt": compute,
+        "ratio_stft": compute / stft,
+        "utt_s": utt_per_s,
+        "e2e_xrt": (audio_s / e2e) if e2e else None,
+        "hit_s": hit,
+        "rss_mb": peak_rss_mb(),
+    }
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     """Print the result rows as an aligned text table."""
-    header = (f"{'extractor':<10} {'backend':<11} {'n':>6} {'backend audio-s/s':>18} {'x stft':>7} "
-              f"{'utt/s':>8} {'extract audio-s/s':>21} {'cache hit s':>12} {'peak RSS MB':>12}")
+    header = (
+        f"{'extractor':<10} {'backend':<11} {'n':>6} {'backend audio-s/s':>18} {'x stft':>7} "
+        f"{'utt/s':>8} {'extract audio-s/s':>21} {'cache hit s':>12} {'peak RSS MB':>12}"
+    )
     print(header)
     print("-" * len(header))
 
@@ -248,9 +294,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         return format(value, spec) if value is not None else format("-", spec[0] + spec[1:].split(".")[0])
 
     for r in rows:
-        print(f"{r['extractor']:<10} {r['backend']:<11} {r['n']:>6} {fmt(r['compute_xrt'], '>18.1f')} "
-              f"{fmt(r['ratio_stft'], '>7.2f')} {fmt(r['utt_s'], '>8.1f')} {fmt(r['e2e_xrt'], '>21.1f')} "
-              f"{fmt(r['hit_s'], '>12.3f')} {fmt(r['rss_mb'], '>12.0f')}")
+        print(
+            f"{r['extractor']:<10} {r['backend']:<11} {r['n']:>6} {fmt(r['compute_xrt'], '>18.1f')} "
+            f"{fmt(r['ratio_stft'], '>7.2f')} {fmt(r['utt_s'], '>8.1f')} {fmt(r['e2e_xrt'], '>21.1f')} "
+            f"{fmt(r['hit_s'], '>12.3f')} {fmt(r['rss_mb'], '>12.0f')}"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -276,15 +324,17 @@ def run(args: argparse.Namespace) -> int:
         sample = sorted((load_audio(r.wav_path) for r in records[: args.sample]), key=len)
         sample_s = sum(len(w) for w in sample) / SAMPLE_RATE
         config = FrequencyConfig()
-        print(f"{len(records)} utterances; compute timing on {len(sample)} ({sample_s:.0f} s of audio); "
-              f"torch threads {torch.get_num_threads()}; device {args.device}")
+        print(
+            f"{len(records)} utterances; compute timing on {len(sample)} ({sample_s:.0f} s of audio); "
+            f"torch threads {torch.get_num_threads()}; device {args.device}"
+        )
         stft_run = _stft_runner(sample, config, args.batch, args.device)
         stft_run()
         stft = sample_s / min(_timed(stft_run) for _ in range(max(1, args.repeats)))
         rows = [_row("stft", "torch", len(sample), sample_s, stft, stft, None, None)]
         audio_s = _duration(records)
         for kind in [k for k in wanted if k != "whisper"]:
-            for backend in (["torchaudio"] if kind == "stats" else backends):
+            for backend in ["torchaudio"] if kind == "stats" else backends:
                 rows.append(_frequency_row(kind, backend, records, sample, args, cache_dir, audio_s))
         if "whisper" in wanted:
             rows.append(_whisper_row(records, sample, args, cache_dir, stft))
@@ -293,8 +343,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _frequency_row(kind: str, backend: str, records: Sequence[Any], sample: list[np.ndarray],
-                   args: argparse.Namespace, cache_dir: Path, audio_s: float) -> dict[str, Any]:
+def _frequency_row(
+    kind: str,
+    backend: str,
+    records: Sequence[Any],
+    sample: list[np.ndarray],
+    args: argparse.Namespace,
+    cache_dir: Path,
+    audio_s: float,
+) -> dict[str, Any]:
     extractor = AudioFeatures(kind=kind, backend=backend, device=args.device, batch_size=args.batch)
     limit = args.librosa_limit if backend == "librosa" else len(records)
     part = sample[:limit]
@@ -309,8 +366,9 @@ def _frequency_row(kind: str, backend: str, records: Sequence[Any], sample: list
     return _row(kind, backend, len(subset), subset_s, compute, stft_adjacent, miss, hit)
 
 
-def _whisper_row(records: Sequence[Any], sample: list[np.ndarray], args: argparse.Namespace, cache_dir: Path,
-                 stft: float) -> dict[str, Any]:
+def _whisper_row(
+    records: Sequence[Any], sample: list[np.ndarray], args: argparse.Namespace, cache_dir: Path, stft: float
+) -> dict[str, Any]:
     from course_lib.features.encoders import SpeechEmbeddings, load_speech_encoder
 
     encoder = load_speech_encoder(batch_size=args.batch)
@@ -320,5 +378,14 @@ def _whisper_row(records: Sequence[Any], sample: list[np.ndarray], args: argpars
     part_s = sum(len(w) for w in part) / SAMPLE_RATE
     subset = records[: args.encoder_limit]
     miss, hit = _end_to_end(subset, SpeechEmbeddings(encoder, pooling="mean"), cache_dir, args.chunk)
-    return _row("whisper", "ctranslate2", len(subset), _duration(subset), part_s / seconds, stft, miss, hit,
-                utt_per_s=len(part) / seconds)
+    return _row(
+        "whisper",
+        "ctranslate2",
+        len(subset),
+        _duration(subset),
+        part_s / seconds,
+        stft,
+        miss,
+        hit,
+        utt_per_s=len(part) / seconds,
+    )

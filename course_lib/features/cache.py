@@ -91,8 +91,10 @@ def record_identity(record: Any, identity: str = "stat") -> str:
     if identity not in ("stat", "content"):
         raise ValueError(f"identity must be 'stat' or 'content', got {identity!r}")
     if dataclasses.is_dataclass(record) and not isinstance(record, type):
-        parts = [f"{f.name}={_value_identity(getattr(record, f.name), identity)}"
-                 for f in dataclasses.fields(record)]
+        parts = [
+            f"{f.name}={_value_identity(getattr(record, f.name), identity)}"
+            for f in dataclasses.fields(record)
+        ]
         return f"{type(record).__name__}(" + ",".join(parts) + ")"
     if isinstance(record, (str, os.PathLike)) and Path(record).is_file():
         return _file_identity(Path(record), identity)
@@ -226,8 +228,9 @@ def _item_shape(item: np.ndarray, variable: bool) -> tuple:
     return (None, *item.shape[1:]) if variable else tuple(item.shape)
 
 
-def _compute_chunk(chunk: Sequence[Any], ids: list[str], extractor: Any, on_error: str
-                   ) -> tuple[list[str], list[np.ndarray], dict[str, str]]:
+def _compute_chunk(
+    chunk: Sequence[Any], ids: list[str], extractor: Any, on_error: str
+) -> tuple[list[str], list[np.ndarray], dict[str, str]]:
     try:
         items = list(extractor(chunk))
         if len(items) != len(chunk):
@@ -246,19 +249,29 @@ def _compute_chunk(chunk: Sequence[Any], ids: list[str], extractor: Any, on_erro
     return kept_ids, kept, skipped
 
 
-def _write_entry(tmp: Path, records: Sequence[Any], extractor: Any, chunk_size: int, on_error: str,
-                 progress: bool) -> dict[str, Any]:
+def _write_entry(
+    tmp: Path, records: Sequence[Any], extractor: Any, chunk_size: int, on_error: str, progress: bool
+) -> dict[str, Any]:
     from tqdm.auto import tqdm
 
     variable = bool(extractor.variable_length)
-    meta: dict[str, Any] = {"name": extractor.name, "config": extractor.config_dict(), "format": FORMAT_VERSION,
-                            "variable_length": variable, "ids": [], "chunk_items": [], "lengths": [],
-                            "skipped": {}, "item_shape": None}
+    meta: dict[str, Any] = {
+        "name": extractor.name,
+        "config": extractor.config_dict(),
+        "format": FORMAT_VERSION,
+        "variable_length": variable,
+        "ids": [],
+        "chunk_items": [],
+        "lengths": [],
+        "skipped": {},
+        "item_shape": None,
+    }
     all_ids = [record_id(r, i) for i, r in enumerate(records)]
     with tqdm(total=len(records), desc=f"features {extractor.name}", disable=not progress) as bar:
         for start in range(0, len(records), chunk_size):
-            ids, items, skipped = _compute_chunk(records[start : start + chunk_size],
-                                                 all_ids[start : start + chunk_size], extractor, on_error)
+            ids, items, skipped = _compute_chunk(
+                records[start : start + chunk_size], all_ids[start : start + chunk_size], extractor, on_error
+            )
             meta["skipped"].update(skipped)
             bar.update(len(ids) + len(skipped))
             if not items:
@@ -268,7 +281,9 @@ def _write_entry(tmp: Path, records: Sequence[Any], extractor: Any, chunk_size: 
             if meta["item_shape"] is not None:
                 shapes.add(tuple(meta["item_shape"]))
             if len(shapes) != 1:
-                raise CacheShapeError(f"{extractor.name} returned items of different shapes {sorted(map(str, shapes))}")
+                raise CacheShapeError(
+                    f"{extractor.name} returned items of different shapes {sorted(map(str, shapes))}"
+                )
             meta["item_shape"] = list(shapes.pop())
             values = np.concatenate(items) if variable else np.stack(items)
             np.save(tmp / f"chunk_{len(meta['chunk_items']):05d}.npy", values, allow_pickle=False)
@@ -347,8 +362,12 @@ def extract(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     if meta["skipped"]:
-        warnings.warn(f"{extractor.name}: skipped {len(meta['skipped'])} of {len(records)} records "
-                      f"(see FeatureSet.skipped)", UserWarning, stacklevel=2)
+        warnings.warn(
+            f"{extractor.name}: skipped {len(meta['skipped'])} of {len(records)} records "
+            f"(see FeatureSet.skipped)",
+            UserWarning,
+            stacklevel=2,
+        )
     features = FeatureSet(final, hit=False, seconds=time.perf_counter() - started)
     _check_expected(features, expected_shape)
     return features

@@ -205,7 +205,9 @@ class WhisperEncoder(SpeechEncoder):
             if not 0 < value <= 30 or round(value * SAMPLE_RATE) % 320:
                 raise ValueError(f"{name} must be a multiple of 0.02 s in (0, 30], got {value}")
         self._model = ctranslate2.models.Whisper(
-            str(self.model_dir), device=str(self.device), compute_type=self.compute_type,
+            str(self.model_dir),
+            device=str(self.device),
+            compute_type=self.compute_type,
             intra_threads=self.threads,
         )
 
@@ -221,8 +223,13 @@ class WhisperEncoder(SpeechEncoder):
 
     def config(self) -> dict[str, Any]:
         """Model and windowing (the device and batch size do not change outputs)."""
-        return {"model": WHISPER_OFFLINE, "model_dir": str(self.model_dir), "window": self.window_seconds,
-                "pad_step": self.pad_step_seconds, "compute_type": self.compute_type}
+        return {
+            "model": WHISPER_OFFLINE,
+            "model_dir": str(self.model_dir),
+            "window": self.window_seconds,
+            "pad_step": self.pad_step_seconds,
+            "compute_type": self.compute_type,
+        }
 
     def encode_windows(self, windows: torch.Tensor) -> np.ndarray:
         """Encode full windows of audio.
@@ -277,8 +284,9 @@ class TransformersSpeechEncoder(SpeechEncoder):
         batch_size: Utterances per forward pass.
     """
 
-    def __init__(self, name: str | Path, device: str | torch.device = "cpu", layer: int = -1,
-                 batch_size: int = 8) -> None:
+    def __init__(
+        self, name: str | Path, device: str | torch.device = "cpu", layer: int = -1, batch_size: int = 8
+    ) -> None:
         from transformers import AutoFeatureExtractor, AutoModel
 
         self.name, self.layer, self.batch_size = str(name), layer, batch_size
@@ -307,7 +315,9 @@ class TransformersSpeechEncoder(SpeechEncoder):
             features = {"input_features": inputs["input_features"].to(self.device)}
         else:
             inputs = self.processor(waves, padding=True, **kwargs)
-            features = {k: v.to(self.device) for k, v in inputs.items() if k in ("input_values", "attention_mask")}
+            features = {
+                k: v.to(self.device) for k, v in inputs.items() if k in ("input_values", "attention_mask")
+            }
         hidden = self.model(**features, output_hidden_states=True).hidden_states[self.layer]
         lengths = self._output_lengths(torch.tensor([len(w) for w in waves]))
         return [hidden[i, : int(n)].float().cpu().numpy() for i, n in enumerate(lengths)]
@@ -325,8 +335,9 @@ def _is_ctranslate2_whisper(path: Path) -> bool:
     return path.is_dir() and (path / "model.bin").exists()
 
 
-def load_speech_encoder(name: str | Path | None = None, device: str | torch.device = "cpu",
-                        **kwargs: Any) -> SpeechEncoder:
+def load_speech_encoder(
+    name: str | Path | None = None, device: str | torch.device = "cpu", **kwargs: Any
+) -> SpeechEncoder:
     """Load a pretrained speech encoder.
 
     Args:
@@ -368,8 +379,12 @@ class SpeechEmbeddings:
 
     def config_dict(self) -> dict[str, Any]:
         """Encoder configuration, pooling and crop."""
-        return {"encoder": self.encoder.config(), "pooling": self.pooling, "max_seconds": self.max_seconds,
-                "version": 1}
+        return {
+            "encoder": self.encoder.config(),
+            "pooling": self.pooling,
+            "max_seconds": self.max_seconds,
+            "version": 1,
+        }
 
     def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
         """Embeddings of a chunk of records with ``wav_path`` (or of paths)."""
@@ -551,4 +566,3 @@ class ImageEmbeddings:
 def waves_from_records(records: Sequence[Any]) -> list[np.ndarray]:
     """Load the audio of records with ``wav_path`` (utility for notebooks)."""
     return [load_audio(getattr(r, "wav_path", r)) for r in records]
-

@@ -105,7 +105,9 @@ class Vocabulary:
         ids = [self.index.get(token, self.unk_id) for token in self.tokenize(text)]
         return ids or [self.unk_id]
 
-    def encode_batch(self, texts: Sequence[str], max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def encode_batch(
+        self, texts: Sequence[str], max_len: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded id batch and lengths.
 
         Shape:
@@ -125,8 +127,13 @@ class Vocabulary:
     def save(self, path: str | Path) -> Path:
         """Write the vocabulary as JSON."""
         path = Path(path)
-        payload = {"tokens": self.tokens, "counts": self.counts, "lower": self.lower,
-                   "keep_tags": self.keep_tags, "punctuation": self.punctuation}
+        payload = {
+            "tokens": self.tokens,
+            "counts": self.counts,
+            "lower": self.lower,
+            "keep_tags": self.keep_tags,
+            "punctuation": self.punctuation,
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
         return path
@@ -260,8 +267,9 @@ class TextEncoder:
         max_length: Truncate texts to this many tokens.
     """
 
-    def __init__(self, name: str | Path | None = None, device: str | torch.device = "cpu",
-                 max_length: int = 128) -> None:
+    def __init__(
+        self, name: str | Path | None = None, device: str | torch.device = "cpu", max_length: int = 128
+    ) -> None:
         from transformers import AutoModel, AutoTokenizer
 
         self.name = str(name) if name is not None else str(assets.minilm_dir())
@@ -281,14 +289,16 @@ class TextEncoder:
         bad = [i for i, t in enumerate(texts) if not isinstance(t, str)]
         if bad:
             raise ValueError(f"texts must be strings; item {bad[0]} is {texts[bad[0]]!r}")
-        batch = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
-                               return_tensors="pt").to(self.device)
+        batch = self.tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+        ).to(self.device)
         with torch.inference_mode():
             states = self.model(**batch).last_hidden_state
         return states, batch["attention_mask"]
 
-    def embed(self, texts: Sequence[str], pooling: str = "mean", batch_size: int = 32,
-              progress: bool = True) -> torch.Tensor:
+    def embed(
+        self, texts: Sequence[str], pooling: str = "mean", batch_size: int = 32, progress: bool = True
+    ) -> torch.Tensor:
         """Sentence embeddings with ``cls``, ``mean`` (mask-aware) or ``max`` pooling.
 
         Empty strings are valid (they encode to the special tokens only).
@@ -308,8 +318,14 @@ class TextEncoder:
         return torch.cat(out) if out else torch.zeros(0, self.dim)
 
 
-def embed_texts(texts: Sequence[str], model: str | Path | TextEncoder | None = None, pooling: str = "mean",
-                batch_size: int = 32, device: str | torch.device = "cpu", progress: bool = True) -> torch.Tensor:
+def embed_texts(
+    texts: Sequence[str],
+    model: str | Path | TextEncoder | None = None,
+    pooling: str = "mean",
+    batch_size: int = 32,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+) -> torch.Tensor:
     """Sentence embeddings in one call (loads the model unless a :class:`TextEncoder` is given).
 
     Shape:
@@ -338,8 +354,12 @@ class TextEmbeddings:
 
     def config_dict(self) -> dict[str, Any]:
         """Model, pooling and truncation."""
-        return {"model": self.encoder.label, "pooling": self.pooling, "max_length": self.encoder.max_length,
-                "version": 1}
+        return {
+            "model": self.encoder.label,
+            "pooling": self.pooling,
+            "max_length": self.encoder.max_length,
+            "version": 1,
+        }
 
     def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
         """``(D,)`` float32 vectors, one per record (or string)."""

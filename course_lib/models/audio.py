@@ -83,11 +83,13 @@ class SimpleAudioEmbedder(nn.Module):
         blocks: list[nn.Module] = []
         channels = input_dim
         for out_channels in conv_channels:
-            blocks.append(nn.Sequential(
-                nn.Conv1d(channels, out_channels, kernel_size, padding="same"),
-                nn.BatchNorm1d(out_channels),
-                nn.ReLU(),
-            ))
+            blocks.append(
+                nn.Sequential(
+                    nn.Conv1d(channels, out_channels, kernel_size, padding="same"),
+                    nn.BatchNorm1d(out_channels),
+                    nn.ReLU(),
+                )
+            )
             channels = out_channels
         self.blocks = nn.ModuleList(blocks)
         self.pooler = nn.MaxPool1d(pool, ceil_mode=True) if pool > 1 else nn.Identity()

@@ -114,17 +114,23 @@ class UtteranceEncoder(nn.Module):
         if fusion is None and len(self.modalities) > 1:
             fusion = ConcatFusion({m: embedders[m].output_dim for m in self.modalities})
         self.fusion = fusion
-        self.output_dim = fusion.output_dim if fusion is not None else embedders[self.modalities[0]].output_dim
+        self.output_dim = (
+            fusion.output_dim if fusion is not None else embedders[self.modalities[0]].output_dim
+        )
         self.produces_logits = bool(getattr(fusion, "produces_logits", False))
 
-    def embed(self, inputs: Mapping[str, torch.Tensor], lengths: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    def embed(
+        self, inputs: Mapping[str, torch.Tensor], lengths: Mapping[str, Any]
+    ) -> dict[str, torch.Tensor]:
         """Per-modality embeddings ``{m: (B, D_m)}``."""
         missing = [m for m in self.modalities if m not in inputs]
         if missing:
             raise KeyError(f"batch lacks modalities {missing} (keys: {sorted(inputs)})")
         return {m: self.embedders[m](inputs[m], lengths.get(m)) for m in self.modalities}
 
-    def forward(self, inputs: Mapping[str, torch.Tensor], lengths: Mapping[str, Any] | None = None) -> torch.Tensor:
+    def forward(
+        self, inputs: Mapping[str, torch.Tensor], lengths: Mapping[str, Any] | None = None
+    ) -> torch.Tensor:
         embeddings = self.embed(inputs, lengths or {})
         if self.fusion is None:
             return embeddings[self.modalities[0]]
@@ -155,8 +161,12 @@ class UtteranceClassifier(nn.Module):
     """
 
     def __init__(
-        self, embedders: Mapping[str, nn.Module], fusion: nn.Module | None = None, num_classes: int = 6,
-        dense_size: int = 128, dropout: float = 0.0,
+        self,
+        embedders: Mapping[str, nn.Module],
+        fusion: nn.Module | None = None,
+        num_classes: int = 6,
+        dense_size: int = 128,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.encoder = UtteranceEncoder(embedders, fusion)
@@ -199,8 +209,14 @@ class ConversationalModel(nn.Module):
     """
 
     def __init__(
-        self, embedders: Mapping[str, nn.Module], fusion: nn.Module | None = None, num_classes: int = 6,
-        hidden_size: int | None = None, num_layers: int = 1, dense_size: int = 128, dropout: float = 0.0,
+        self,
+        embedders: Mapping[str, nn.Module],
+        fusion: nn.Module | None = None,
+        num_classes: int = 6,
+        hidden_size: int | None = None,
+        num_layers: int = 1,
+        dense_size: int = 128,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__()
         self.encoder = UtteranceEncoder(embedders, fusion)
@@ -222,7 +238,9 @@ class ConversationalModel(nn.Module):
         for m in self.modalities:
             x = batch[m]
             if tuple(x.shape[:2]) != tuple(mask.shape):
-                raise ValueError(f"{m} must be (B, n, ...) with (B, n) = {tuple(mask.shape)}, got {tuple(x.shape)}")
+                raise ValueError(
+                    f"{m} must be (B, n, ...) with (B, n) = {tuple(mask.shape)}, got {tuple(x.shape)}"
+                )
             inputs[m] = x[mask]
             m_lengths = modality_lengths(batch, m)
             lengths[m] = None if m_lengths is None else m_lengths.to(mask.device)[mask]

@@ -130,7 +130,11 @@ class CrossAttentionFusion(Fusion):
     """
 
     def __init__(
-        self, input_dims: Mapping[str, int], dim: int = 128, num_tokens: int = 4, num_heads: int = 4,
+        self,
+        input_dims: Mapping[str, int],
+        dim: int = 128,
+        num_tokens: int = 4,
+        num_heads: int = 4,
         dropout: float = 0.0,
     ) -> None:
         super().__init__(input_dims)
@@ -139,12 +143,17 @@ class CrossAttentionFusion(Fusion):
         if dim % num_heads:
             raise ValueError(f"dim ({dim}) must be a multiple of num_heads ({num_heads})")
         self.dim, self.num_tokens = dim, num_tokens
-        self.tokenizers = nn.ModuleDict({m: nn.Linear(d, num_tokens * dim) for m, d in self.input_dims.items()})
+        self.tokenizers = nn.ModuleDict(
+            {m: nn.Linear(d, num_tokens * dim) for m, d in self.input_dims.items()}
+        )
         self.positions = nn.ParameterDict(
             {m: nn.Parameter(torch.randn(num_tokens, dim) * 0.02) for m in self.modalities}
         )
         self.attention = nn.ModuleDict(
-            {m: nn.MultiheadAttention(dim, num_heads, dropout=dropout, batch_first=True) for m in self.modalities}
+            {
+                m: nn.MultiheadAttention(dim, num_heads, dropout=dropout, batch_first=True)
+                for m in self.modalities
+            }
         )
         self.norms = nn.ModuleDict({m: nn.LayerNorm(dim) for m in self.modalities})
         self.output_dim = len(self.modalities) * dim
@@ -198,8 +207,12 @@ class LateFusion(Fusion):
     produces_logits = True
 
     def __init__(
-        self, input_dims: Mapping[str, int], num_classes: int = 6, combine: str = "learned",
-        hidden: int | None = None, dropout: float = 0.0,
+        self,
+        input_dims: Mapping[str, int],
+        num_classes: int = 6,
+        combine: str = "learned",
+        hidden: int | None = None,
+        dropout: float = 0.0,
     ) -> None:
         super().__init__(input_dims)
         if combine not in LATE_COMBINES:

@@ -87,14 +87,22 @@ class BiLSTMEncoder(nn.Module):
     """
 
     def __init__(
-        self, input_dim: int, hidden_size: int = 64, num_layers: int = 2, dropout: float = 0.0,
+        self,
+        input_dim: int,
+        hidden_size: int = 64,
+        num_layers: int = 2,
+        dropout: float = 0.0,
         pooling: str = "last",
     ) -> None:
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         self.lstm = nn.LSTM(
-            input_dim, hidden_size, num_layers=num_layers, batch_first=True, bidirectional=True,
+            input_dim,
+            hidden_size,
+            num_layers=num_layers,
+            batch_first=True,
+            bidirectional=True,
             dropout=dropout if num_layers > 1 else 0.0,
         )
         self.pooling = pooling
@@ -212,7 +220,9 @@ class TransformerTextEmbedder(nn.Module):
     """
 
     def __init__(
-        self, model_name_or_path: str | os.PathLike | None = None, pooling: str = "mean",
+        self,
+        model_name_or_path: str | os.PathLike | None = None,
+        pooling: str = "mean",
         fine_tune: bool = False,
     ) -> None:
         super().__init__()
@@ -259,7 +269,9 @@ class TransformerTextEmbedder(nn.Module):
         return {"input_ids": encoded["input_ids"], "attention_mask": encoded["attention_mask"]}
 
     def forward(
-        self, input_ids: torch.Tensor, lengths: torch.Tensor | None = None,
+        self,
+        input_ids: torch.Tensor,
+        lengths: torch.Tensor | None = None,
         attention_mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         input_ids = input_ids.long()

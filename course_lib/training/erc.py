@@ -93,7 +93,13 @@ __all__ = [
 ]
 
 #: Text embedder choices (None: no text).
-TEXT_CHOICES: tuple[str | None, ...] = (None, "bilstm_random", "bilstm_glove", "bilstm_glove_frozen", "minilm")
+TEXT_CHOICES: tuple[str | None, ...] = (
+    None,
+    "bilstm_random",
+    "bilstm_glove",
+    "bilstm_glove_frozen",
+    "minilm",
+)
 #: Audio embedder choices (None: no audio).
 AUDIO_CHOICES: tuple[str | None, ...] = (None, "mfcc", "mel", "chroma", "mfcc+mel+chroma", "whisper")
 #: Frame-feature name -> kind of :class:`course_lib.features.audio.AudioFeatures`.
@@ -101,8 +107,15 @@ FRAME_FEATURES: dict[str, str] = {"mfcc": "mfcc", "mel": "logmel", "chroma": "ch
 
 #: Smaller models and shorter training for smoke runs (tiny corpora on a CPU); see :meth:`ERCConfig.sized`.
 SMOKE_SIZES: dict[str, Any] = {
-    "hidden_size": 32, "num_layers": 1, "conv_channels": (32, 32), "audio_pool": 4, "embed_dim": 64,
-    "dense_size": 64, "max_epochs": 40, "patience": 6, "lr": 3e-3,
+    "hidden_size": 32,
+    "num_layers": 1,
+    "conv_channels": (32, 32),
+    "audio_pool": 4,
+    "embed_dim": 64,
+    "dense_size": 64,
+    "max_epochs": 40,
+    "patience": 6,
+    "lr": 3e-3,
 }
 
 
@@ -110,8 +123,10 @@ def _check_audio(choice: Any, what: str) -> str:
     """``choice`` if it is ``"whisper"`` or a ``+``-joined set of distinct frame features."""
     parts = choice.split("+") if isinstance(choice, str) else [None]
     if choice != "whisper" and (any(p not in FRAME_FEATURES for p in parts) or len(set(parts)) != len(parts)):
-        raise ValueError(f"unknown {what} {choice!r}; choose from {AUDIO_CHOICES[1:]} "
-                         f"(or another '+' combination of {tuple(FRAME_FEATURES)})")
+        raise ValueError(
+            f"unknown {what} {choice!r}; choose from {AUDIO_CHOICES[1:]} "
+            f"(or another '+' combination of {tuple(FRAME_FEATURES)})"
+        )
     return choice
 
 
@@ -184,8 +199,17 @@ class ERCConfig:
             raise ValueError(f"conv_length must be an integer >= 1, got {self.conv_length!r}")
         if not self.crop_seconds > 0:
             raise ValueError(f"crop_seconds must be positive, got {self.crop_seconds!r}")
-        for name in ("max_epochs", "patience", "batch_size", "hidden_size", "num_layers", "embed_dim",
-                     "dense_size", "max_tokens", "audio_pool"):
+        for name in (
+            "max_epochs",
+            "patience",
+            "batch_size",
+            "hidden_size",
+            "num_layers",
+            "embed_dim",
+            "dense_size",
+            "max_tokens",
+            "audio_pool",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         if not 0.0 <= self.dropout < 1.0:
@@ -415,7 +439,9 @@ class ERCData:
         turns = self.utterances
         extractor = SpeechEmbeddings(load_speech_encoder(), pooling="mean", max_seconds=crop_seconds)
         features = extract(turns, extractor, self.cache_dir, progress=self.progress)
-        return self._standardise({u.id: np.asarray(features[i], dtype=np.float32) for i, u in enumerate(turns)})
+        return self._standardise(
+            {u.id: np.asarray(features[i], dtype=np.float32) for i, u in enumerate(turns)}
+        )
 
 
 def _run_corpus(run: Any, progress: bool) -> Path:
@@ -473,18 +499,30 @@ def load_erc_data(
     splits = iemocap.split_sessions(dialogues, train_sessions, valid_sessions, test_sessions)
     for name, part in splits.items():
         if not any(u.label in classes for u in iemocap.utterances(part)):
-            raise ValueError(f"{corpus_dir}: the {name} split (sessions "
-                             f"{ {'train': train_sessions, 'valid': valid_sessions, 'test': test_sessions}[name]}) "
-                             "has no labelled turn")
+            raise ValueError(
+                f"{corpus_dir}: the {name} split (sessions "
+                f"{ {'train': train_sessions, 'valid': valid_sessions, 'test': test_sessions}[name] }) "
+                "has no labelled turn"
+            )
     vocab = build_vocabulary((u.text for u in iemocap.utterances(splits["train"])), min_freq=min_freq)
-    return ERCData(corpus_dir=corpus_dir, dialogues=dialogues, splits=splits, classes=tuple(classes),
-                   vocab=vocab, cache_dir=cache, report=report, progress=progress)
+    return ERCData(
+        corpus_dir=corpus_dir,
+        dialogues=dialogues,
+        splits=splits,
+        classes=tuple(classes),
+        vocab=vocab,
+        cache_dir=cache,
+        report=report,
+        progress=progress,
+    )
 
 
 # ----------------------------------------------------------------------------- model
 
 
-def build_model(config: ERCConfig, data: ERCData, features: Mapping[str, Mapping[str, torch.Tensor]]) -> nn.Module:
+def build_model(
+    config: ERCConfig, data: ERCData, features: Mapping[str, Mapping[str, torch.Tensor]]
+) -> nn.Module:
     """The (untrained) model of a configuration.
 
     Args:
@@ -500,22 +538,42 @@ def build_model(config: ERCConfig, data: ERCData, features: Mapping[str, Mapping
     if config.text == "bilstm_random":
         embedders["text"] = build("text", "bilstm", vocab_size=len(data.vocab), embedding_dim=50, **bilstm)
     elif config.text in ("bilstm_glove", "bilstm_glove_frozen"):
-        embedders["text"] = build("text", "bilstm", embeddings=data.glove().matrix,
-                                  freeze=config.text == "bilstm_glove_frozen", **bilstm)
+        embedders["text"] = build(
+            "text",
+            "bilstm",
+            embeddings=data.glove().matrix,
+            freeze=config.text == "bilstm_glove_frozen",
+            **bilstm,
+        )
     elif config.text == "minilm":
         dim = next(iter(features["text"].values())).shape[-1]
-        embedders["text"] = build("text", "pooled", input_dim=dim, dim=config.embed_dim, dropout=config.dropout)
+        embedders["text"] = build(
+            "text", "pooled", input_dim=dim, dim=config.embed_dim, dropout=config.dropout
+        )
     if config.audio == "whisper":
         dim = next(iter(features["audio"].values())).shape[-1]
-        embedders["audio"] = build("audio", "deep", input_dim=dim, dim=config.embed_dim, dropout=config.dropout)
+        embedders["audio"] = build(
+            "audio", "deep", input_dim=dim, dim=config.embed_dim, dropout=config.dropout
+        )
     elif config.audio is not None:
         dim = next(iter(features["audio"].values())).shape[-1]
-        embedders["audio"] = build("audio", "simple", input_dim=dim, conv_channels=config.conv_channels,
-                                   pool=config.audio_pool, **bilstm)
+        embedders["audio"] = build(
+            "audio",
+            "simple",
+            input_dim=dim,
+            conv_channels=config.conv_channels,
+            pool=config.audio_pool,
+            **bilstm,
+        )
     fusion = None
     if config.multimodal:
-        fusion = build("fusion", config.fusion, input_dims={m: e.output_dim for m, e in embedders.items()},
-                       num_classes=len(data.classes), dim=config.embed_dim)
+        fusion = build(
+            "fusion",
+            config.fusion,
+            input_dims={m: e.output_dim for m, e in embedders.items()},
+            num_classes=len(data.classes),
+            dim=config.embed_dim,
+        )
     common = {"num_classes": len(data.classes), "dense_size": config.dense_size, "dropout": config.dropout}
     if config.conv_length == 1:
         return UtteranceClassifier(embedders, fusion, **common)
@@ -584,8 +642,14 @@ class ERCResult:
         import pandas as pd
 
         names = np.asarray(self.classes)
-        return pd.DataFrame({"id": self.test_ids, "true": names[self.y_true], "pred": names[self.y_pred],
-                             "correct": self.y_true == self.y_pred})
+        return pd.DataFrame(
+            {
+                "id": self.test_ids,
+                "true": names[self.y_true],
+                "pred": names[self.y_pred],
+                "correct": self.y_true == self.y_pred,
+            }
+        )
 
     def scores(self) -> dict[str, float]:
         """``{class: test F1, "weighted": test weighted F1}`` (the widget's format)."""
@@ -631,11 +695,22 @@ def train_erc(
         for split in ("train", "valid", "test"):
             dataset, ids[split] = _dataset(config, data, split, features)
             generator = torch.Generator().manual_seed(seed)
-            loaders[split] = DataLoader(dataset, batch_size=config.batch_size, shuffle=split == "train",
-                                        collate_fn=dataset.collate, generator=generator)
+            loaders[split] = DataLoader(
+                dataset,
+                batch_size=config.batch_size,
+                shuffle=split == "train",
+                collate_fn=dataset.collate,
+                generator=generator,
+            )
         trainer = Trainer(
-            max_epochs=config.max_epochs, lr=config.lr, patience=config.patience, labels=data.classes,
-            class_weights=True if config.class_weights else None, device=device, seed=seed, progress=progress,
+            max_epochs=config.max_epochs,
+            lr=config.lr,
+            patience=config.patience,
+            labels=data.classes,
+            class_weights=True if config.class_weights else None,
+            device=device,
+            seed=seed,
+            progress=progress,
         )
         history = trainer.fit(model, loaders["train"], loaders["valid"])
         valid = trainer.evaluate(loaders["valid"])
@@ -647,12 +722,21 @@ def train_erc(
             torch.set_num_threads(previous_threads)
     model.eval()
     return ERCResult(
-        config=config, seed=seed, valid={k: float(v) for k, v in valid.items()}, test=test,
+        config=config,
+        seed=seed,
+        valid={k: float(v) for k, v in valid.items()},
+        test=test,
         per_class_f1=course_metrics.per_class_f1(y_true, y_pred, data.classes),
         confusion=course_metrics.confusion_matrix(y_true, y_pred, len(data.classes)),
-        test_ids=ids["test"], y_true=y_true, y_pred=y_pred, history=history, best_epoch=int(trainer.best_epoch),
-        classes=data.classes, seconds=round(time.perf_counter() - started, 3),
-        n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad), model=model,
+        test_ids=ids["test"],
+        y_true=y_true,
+        y_pred=y_pred,
+        history=history,
+        best_epoch=int(trainer.best_epoch),
+        classes=data.classes,
+        seconds=round(time.perf_counter() - started, 3),
+        n_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+        model=model,
     )
 
 
@@ -698,8 +782,9 @@ def compare(
     return summaries
 
 
-def results_table(summaries: Mapping[str, Mapping[str, Any]], classes: Sequence[str] = IEMOCAP_CLASSES,
-                  split: str = "test"):
+def results_table(
+    summaries: Mapping[str, Mapping[str, Any]], classes: Sequence[str] = IEMOCAP_CLASSES, split: str = "test"
+):
     """Per-class F1 and weighted F1 (means over seeds) of :func:`compare` summaries, as a pandas table."""
     import pandas as pd
 
@@ -715,7 +800,10 @@ def results_table(summaries: Mapping[str, Mapping[str, Any]], classes: Sequence[
 
 
 def widget_train_fn(
-    data: ERCData, base: ERCConfig, seed: int = 42, device: str | torch.device = "cpu",
+    data: ERCData,
+    base: ERCConfig,
+    seed: int = 42,
+    device: str | torch.device = "cpu",
 ) -> Callable[[Mapping[str, Any]], dict[str, float]]:
     """A ``train_fn`` for :class:`course_lib.widgets.FusionComparison`.
 

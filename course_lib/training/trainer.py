@@ -208,7 +208,9 @@ class Trainer:
             return inverse_frequency_weights(self._collect_targets(train_loader), len(self.labels))
         return torch.as_tensor(self.class_weights, dtype=torch.float32)
 
-    def _make_loss(self, train_loader: Iterable[Batch]) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    def _make_loss(
+        self, train_loader: Iterable[Batch]
+    ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
         if self.user_loss_fn is not None:
             if self.class_weights not in (None, False):
                 raise ValueError("pass either loss_fn or class_weights, not both")
@@ -276,9 +278,9 @@ class Trainer:
             raise ValueError("the training loader yielded no batches")
         return total / count
 
-    def _run_inference(self, loader: Iterable[Batch], model: nn.Module | None = None) -> tuple[
-        np.ndarray, np.ndarray, float
-    ]:
+    def _run_inference(
+        self, loader: Iterable[Batch], model: nn.Module | None = None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
         model = model if model is not None else self.model
         if model is None:
             raise RuntimeError("no model: call fit() first or pass model=")

@@ -24,8 +24,13 @@ def _axes(ax: Any, figsize: tuple[float, float] = (8, 2.5)) -> Any:
     return ax
 
 
-def plot_waveform(wav: np.ndarray, sample_rate: int = SAMPLE_RATE, ax: Any = None, title: str | None = None,
-                  max_points: int = 20_000) -> Any:
+def plot_waveform(
+    wav: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    ax: Any = None,
+    title: str | None = None,
+    max_points: int = 20_000,
+) -> Any:
     """Waveform against time in seconds (min/max decimated above ``max_points`` samples).
 
     Shape:
@@ -47,39 +52,66 @@ def plot_waveform(wav: np.ndarray, sample_rate: int = SAMPLE_RATE, ax: Any = Non
     return ax
 
 
-def _plot_matrix(matrix: np.ndarray, ax: Any, sample_rate: int, hop_length: int, ylabel: str, title: str,
-                 colorbar_label: str, cmap: str) -> Any:
+def _plot_matrix(
+    matrix: np.ndarray,
+    ax: Any,
+    sample_rate: int,
+    hop_length: int,
+    ylabel: str,
+    title: str,
+    colorbar_label: str,
+    cmap: str,
+) -> Any:
     ax = _axes(ax)
     matrix = np.asarray(matrix)
     if matrix.ndim != 2:
         raise ValueError(f"expected a (features, frames) matrix, got shape {matrix.shape}")
     seconds = matrix.shape[1] * hop_length / sample_rate
-    image = ax.imshow(matrix, origin="lower", aspect="auto", cmap=cmap,
-                      extent=(0.0, seconds, -0.5, matrix.shape[0] - 0.5), interpolation="nearest")
+    image = ax.imshow(
+        matrix,
+        origin="lower",
+        aspect="auto",
+        cmap=cmap,
+        extent=(0.0, seconds, -0.5, matrix.shape[0] - 0.5),
+        interpolation="nearest",
+    )
     ax.set(xlabel="time (s)", ylabel=ylabel, title=title)
     ax.figure.colorbar(image, ax=ax, label=colorbar_label, pad=0.01)
     return ax
 
 
-def plot_logmel(logmel: np.ndarray, sample_rate: int = SAMPLE_RATE, hop_length: int = HOP_LENGTH, ax: Any = None,
-                title: str | None = None) -> Any:
+def plot_logmel(
+    logmel: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    hop_length: int = HOP_LENGTH,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
     """Log-Mel spectrogram (dB) as an image: Mel band against time.
 
     Shape:
         logmel ``(n_mels, frames)``
     """
-    return _plot_matrix(logmel, ax, sample_rate, hop_length, "Mel band", title or "log-Mel spectrogram", "dB",
-                        "magma")
+    return _plot_matrix(
+        logmel, ax, sample_rate, hop_length, "Mel band", title or "log-Mel spectrogram", "dB", "magma"
+    )
 
 
-def plot_mfcc(mfcc: np.ndarray, sample_rate: int = SAMPLE_RATE, hop_length: int = HOP_LENGTH, ax: Any = None,
-              title: str | None = None) -> Any:
+def plot_mfcc(
+    mfcc: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    hop_length: int = HOP_LENGTH,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
     """MFCC matrix as an image: coefficient against time.
 
     Shape:
         mfcc ``(n_mfcc, frames)``
     """
-    return _plot_matrix(mfcc, ax, sample_rate, hop_length, "coefficient", title or "MFCC", "value", "coolwarm")
+    return _plot_matrix(
+        mfcc, ax, sample_rate, hop_length, "coefficient", title or "MFCC", "value", "coolwarm"
+    )
 
 
 def plot_audio_overview(wav: np.ndarray, sample_rate: int = SAMPLE_RATE, title: str | None = None) -> Any:

@@ -119,8 +119,12 @@ def plot_per_class_f1(
         errors = [p[1] if p[1] is not None else 0.0 for p in pairs]
         has_errors = any(p[1] is not None for p in pairs)
         bars = ax.bar(
-            x + (index - (len(results) - 1) / 2) * width, heights, width, label=str(name),
-            yerr=errors if has_errors else None, capsize=2 if has_errors else 0,
+            x + (index - (len(results) - 1) / 2) * width,
+            heights,
+            width,
+            label=str(name),
+            yerr=errors if has_errors else None,
+            capsize=2 if has_errors else 0,
         )
         if annotate:
             ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
@@ -222,9 +226,17 @@ def plot_confusion_matrix(
     size = 1.0 + 0.6 * len(labels)
     fig, ax, owned = _figure(ax, (size + 1.0, size))
     sns.heatmap(
-        shown, annot=True, fmt=".2f" if normalize else ".0f", cmap=cmap, vmin=0,
-        vmax=1 if normalize else None, xticklabels=list(labels), yticklabels=list(labels),
-        square=True, cbar=True, ax=ax,
+        shown,
+        annot=True,
+        fmt=".2f" if normalize else ".0f",
+        cmap=cmap,
+        vmin=0,
+        vmax=1 if normalize else None,
+        xticklabels=list(labels),
+        yticklabels=list(labels),
+        square=True,
+        cbar=True,
+        ax=ax,
     )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
@@ -301,7 +313,10 @@ def plot_misclassified_turn(
     lines = [f"context: {textwrap.shorten(turn, 100)}" for turn in context]
     lines += textwrap.wrap(f"turn: \u201c{text}\u201d", 100) or ["turn: (no transcript)"]
     fig, (ax, notes) = plt.subplots(
-        2, 1, figsize=(9, 3.0 + 0.2 * len(lines)), layout="constrained",
+        2,
+        1,
+        figsize=(9, 3.0 + 0.2 * len(lines)),
+        layout="constrained",
         height_ratios=(3.0, 0.5 + 0.25 * len(lines)),
     )
     ax.plot(times, samples, linewidth=0.6, color="C0")

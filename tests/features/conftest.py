@@ -13,8 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SR = 16_000
 
 
-def tone(seconds: float, freq: float = 220.0, amplitude: float = 0.3, noise: float = 0.01,
-         seed: int = 0) -> np.ndarray:
+def tone(
+    seconds: float, freq: float = 220.0, amplitude: float = 0.3, noise: float = 0.01, seed: int = 0
+) -> np.ndarray:
     """A harmonic tone with a little noise (float32, 16 kHz)."""
     t = np.arange(int(seconds * SR)) / SR
     rng = np.random.default_rng(seed)

@@ -55,7 +55,9 @@ def test_statistics_match_librosa(make_tone):
     stats = A.frame_statistics(wav)
     assert set(stats) == set(A.STAT_NAMES)
     rms = librosa.feature.rms(y=wav, frame_length=400, hop_length=160, center=True, pad_mode="constant")[0]
-    centroid = librosa.feature.spectral_centroid(y=wav, sr=SR, n_fft=400, hop_length=160, pad_mode="constant")[0]
+    centroid = librosa.feature.spectral_centroid(
+        y=wav, sr=SR, n_fft=400, hop_length=160, pad_mode="constant"
+    )[0]
     np.testing.assert_allclose(stats["rms"].numpy(), rms, atol=1e-5)
     np.testing.assert_allclose(stats["centroid"].numpy(), centroid, rtol=1e-3, atol=0.5)
     assert stats["envelope"].max() <= np.abs(wav).max() + 1e-6
@@ -115,11 +117,14 @@ def test_too_short_audio_is_padded_to_one_frame():
         assert out.shape == (40, 1 + 400 // 160)
 
 
-@pytest.mark.parametrize("bad,match", [
-    (np.array([0.1, np.nan, 0.2] * 200, dtype=np.float32), "NaN"),
-    (np.zeros(0, dtype=np.float32), "empty"),
-    (np.zeros((2, 100), dtype=np.float32), "mono"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (np.array([0.1, np.nan, 0.2] * 200, dtype=np.float32), "NaN"),
+        (np.zeros(0, dtype=np.float32), "empty"),
+        (np.zeros((2, 100), dtype=np.float32), "mono"),
+    ],
+)
 def test_bad_waveforms_are_refused(bad, match):
     with pytest.raises(A.BadAudioError, match=match):
         A.frequency_features([bad], "logmel")

@@ -144,7 +144,10 @@ def test_corrupt_entries_are_detected(tmp_path):
     (entry / "chunk_00001.npy").unlink()
     with pytest.raises(C.CacheError, match="force=True"):
         C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, progress=False)
-    assert C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, force=True, progress=False).stack().shape == (5, 3)
+    assert C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, force=True, progress=False).stack().shape == (
+        5,
+        3,
+    )
 
 
 def test_variable_length_round_trip(tmp_path):
@@ -172,7 +175,9 @@ def test_inconsistent_item_shapes_are_refused(tmp_path):
 
 def test_skipped_records_are_counted_and_reported(tmp_path):
     with pytest.warns(UserWarning, match="skipped 1 of 5"):
-        result = C.extract(RECORDS, Fake(fail_on="ccc"), tmp_path, chunk_size=2, on_error="skip", progress=False)
+        result = C.extract(
+            RECORDS, Fake(fail_on="ccc"), tmp_path, chunk_size=2, on_error="skip", progress=False
+        )
     assert result.ids == ["a", "bb", "dddd", "eeeee"]
     assert list(result.skipped) == ["ccc"] and "cannot process ccc" in result.skipped["ccc"]
     np.testing.assert_array_equal(result.stack()[:, 0], [1, 2, 4, 5])
@@ -181,7 +186,9 @@ def test_skipped_records_are_counted_and_reported(tmp_path):
 def test_audio_frames_are_cached_and_reloaded_exactly(tmp_path, wav_files):
     extractor = AudioFeatures(kind="logmel")
     direct = extractor(wav_files)
-    cached = C.extract(wav_files, extractor, tmp_path, chunk_size=2, expected_shape=(None, 64), progress=False)
+    cached = C.extract(
+        wav_files, extractor, tmp_path, chunk_size=2, expected_shape=(None, 64), progress=False
+    )
     reloaded = C.extract(wav_files, extractor, tmp_path, chunk_size=2, progress=False)
     assert reloaded.hit
     for a, b in zip(direct, reloaded):

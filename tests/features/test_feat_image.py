@@ -110,8 +110,9 @@ def tiny_mobilenet(tmp_path_factory):
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny-mobilenet")
     MobileNetV2Model(MobileNetV2Config(depth_multiplier=0.35, image_size=64)).save_pretrained(folder)
-    MobileNetV2ImageProcessorPil(size={"shortest_edge": 72}, crop_size={"height": 64, "width": 64}
-                                 ).save_pretrained(folder)
+    MobileNetV2ImageProcessorPil(
+        size={"shortest_edge": 72}, crop_size={"height": 64, "width": 64}
+    ).save_pretrained(folder)
     return folder
 
 

@@ -8,10 +8,12 @@ import torch
 
 from course_lib.features.encoders import masked_pool, pool_frames
 
-X = torch.tensor([
-    [[1.0, -1.0], [3.0, 5.0], [100.0, 100.0]],  # last step is padding
-    [[2.0, 0.0], [4.0, -2.0], [6.0, 2.0]],
-])
+X = torch.tensor(
+    [
+        [[1.0, -1.0], [3.0, 5.0], [100.0, 100.0]],  # last step is padding
+        [[2.0, 0.0], [4.0, -2.0], [6.0, 2.0]],
+    ]
+)
 MASK = torch.tensor([[1, 1, 0], [1, 1, 1]], dtype=torch.bool)
 
 
@@ -26,7 +28,9 @@ def test_max_ignores_padding():
 def test_meanstd_is_population_std_over_valid_steps():
     out = masked_pool(X, MASK, "meanstd").numpy()
     expected_std = [[1.0, 3.0], [np.std([2, 4, 6]), np.std([0, -2, 2])]]
-    np.testing.assert_allclose(out, np.concatenate([[[2.0, 2.0], [4.0, 0.0]], expected_std], axis=1), rtol=1e-6)
+    np.testing.assert_allclose(
+        out, np.concatenate([[[2.0, 2.0], [4.0, 0.0]], expected_std], axis=1), rtol=1e-6
+    )
 
 
 def test_cls_takes_first_position():
@@ -35,7 +39,9 @@ def test_cls_takes_first_position():
 
 def test_no_mask_means_all_valid_and_integer_masks_work():
     np.testing.assert_allclose(masked_pool(X, None, "mean")[0].numpy(), [104 / 3, 104 / 3], rtol=1e-6)
-    np.testing.assert_allclose(masked_pool(X, MASK.long(), "max").numpy(), masked_pool(X, MASK, "max").numpy())
+    np.testing.assert_allclose(
+        masked_pool(X, MASK.long(), "max").numpy(), masked_pool(X, MASK, "max").numpy()
+    )
 
 
 def test_fully_masked_rows_pool_to_zero():

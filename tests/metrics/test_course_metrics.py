@@ -135,9 +135,21 @@ def test_seven_class_prf():
 def test_regression_metrics_flat_dict():
     result = metrics.regression_metrics(R_TRUE, R_PRED)
     expected_keys = {
-        "mae", "corr", "acc2_has0", "acc2_non0", "acc5", "acc7",
-        "precision_has0", "recall_has0", "f1_has0", "precision_non0", "recall_non0", "f1_non0",
-        "precision_7", "recall_7", "f1_7",
+        "mae",
+        "corr",
+        "acc2_has0",
+        "acc2_non0",
+        "acc5",
+        "acc7",
+        "precision_has0",
+        "recall_has0",
+        "f1_has0",
+        "precision_non0",
+        "recall_non0",
+        "f1_non0",
+        "precision_7",
+        "recall_7",
+        "f1_7",
     }
     assert set(result) == expected_keys
     assert result["acc2_non0"] == pytest.approx(0.75)

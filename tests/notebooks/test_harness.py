@@ -13,7 +13,9 @@ from course_lib import course
 
 def _notebook(tmp_path: Path, body: str, expects: dict) -> Path:
     nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('MODE = "auto"\nSEED = 42\nDEVICE = "auto"\nDATA_DIR = ""\nRESULTS_PATH = ""')
+    params = nbformat.v4.new_code_cell(
+        'MODE = "auto"\nSEED = 42\nDEVICE = "auto"\nDATA_DIR = ""\nRESULTS_PATH = ""'
+    )
     params.metadata["tags"] = ["parameters"]
     setup = nbformat.v4.new_code_cell(
         "from course_lib.runtime import setup\n"
@@ -21,7 +23,11 @@ def _notebook(tmp_path: Path, body: str, expects: dict) -> Path:
     )
     nb.cells = [params, setup, nbformat.v4.new_code_cell(body)]
     nb.metadata["course"] = {"expects": expects}
-    nb.metadata["kernelspec"] = {"name": course.KERNEL_NAME, "display_name": "Python (course)", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": course.KERNEL_NAME,
+        "display_name": "Python (course)",
+        "language": "python",
+    }
     path = tmp_path / "99_probe.ipynb"
     nbformat.write(nb, path)
     return path

@@ -66,7 +66,9 @@ def test_template_cells(path):
     nb = _read(path)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("# "), "title first"
-    badge = f"https://colab.research.google.com/github/{_repository_url().removeprefix('https://github.com/')}"
+    badge = (
+        f"https://colab.research.google.com/github/{_repository_url().removeprefix('https://github.com/')}"
+    )
     expected = f"{badge}/blob/main/notebooks/{path.name}"
     links = re.findall(r"\]\((https://colab\.research\.google\.com/github/[^)]+)\)", first.source)
     assert links == [expected], f"{path.name}: Colab badge must point at {expected}"

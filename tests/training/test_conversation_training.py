@@ -40,8 +40,9 @@ def test_conversational_model_learns_from_context():
     torch.manual_seed(0)
     text = BiLSTMTextEmbedder(vocab_size=10, embedding_dim=8, hidden_size=8, num_layers=1)
     audio = SimpleAudioEmbedder(4, conv_channels=(4,), kernel_size=3, hidden_size=4, num_layers=1)
-    model = ConversationalModel({"text": text, "audio": audio}, ConcatFusion({"text": 16, "audio": 8}),
-                                num_classes=2, dense_size=16)
+    model = ConversationalModel(
+        {"text": text, "audio": audio}, ConcatFusion({"text": 16, "audio": 8}), num_classes=2, dense_size=16
+    )
     train = DataLoader(Windows(160, 0), batch_size=16, shuffle=True)
     val = DataLoader(Windows(64, 1), batch_size=64)
     trainer = Trainer(labels=("a", "b"), max_epochs=12, patience=4, lr=1e-2, progress=False, seed=0)

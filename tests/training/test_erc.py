@@ -19,8 +19,16 @@ from course_lib.training.erc import (
     widget_train_fn,
 )
 
-TINY = {"hidden_size": 8, "num_layers": 1, "conv_channels": (8,), "audio_pool": 4, "embed_dim": 16,
-        "dense_size": 16, "max_epochs": 3, "patience": 2}
+TINY = {
+    "hidden_size": 8,
+    "num_layers": 1,
+    "conv_channels": (8,),
+    "audio_pool": 4,
+    "embed_dim": 16,
+    "dense_size": 16,
+    "max_epochs": 3,
+    "patience": 2,
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,17 +49,20 @@ def config(**fields) -> ERCConfig:
 # ----------------------------------------------------------------------------- configuration
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"text": "glove"}, "unknown text embedder"),
-    ({"audio": "mfccs"}, "unknown audio embedder"),
-    ({"text": None, "audio": None}, "at least one modality"),
-    ({"fusion": "multiply"}, "unknown fusion"),
-    ({"conv_length": 0}, "conv_length"),
-    ({"conv_length": 1.5}, "conv_length"),
-    ({"crop_seconds": 0}, "crop_seconds"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"dropout": 1.0}, "dropout"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"text": "glove"}, "unknown text embedder"),
+        ({"audio": "mfccs"}, "unknown audio embedder"),
+        ({"text": None, "audio": None}, "at least one modality"),
+        ({"fusion": "multiply"}, "unknown fusion"),
+        ({"conv_length": 0}, "conv_length"),
+        ({"conv_length": 1.5}, "conv_length"),
+        ({"crop_seconds": 0}, "crop_seconds"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"dropout": 1.0}, "dropout"),
+    ],
+)
 def test_config_rejects_bad_values(fields, message):
     with pytest.raises(ValueError, match=message):
         ERCConfig(**fields)
@@ -60,8 +71,9 @@ def test_config_rejects_bad_values(fields, message):
 def test_config_fusion_ignored_for_one_modality_and_name():
     text_only = ERCConfig(text="bilstm_random", audio=None, fusion="not-a-fusion")
     assert text_only.modalities == ("text",) and not text_only.multimodal
-    both = ERCConfig(text="minilm", audio="whisper", fusion="add", conv_length=3, class_weights=True,
-                     crop_seconds=2)
+    both = ERCConfig(
+        text="minilm", audio="whisper", fusion="add", conv_length=3, class_weights=True, crop_seconds=2
+    )
     assert both.modalities == ("text", "audio")
     assert both.name == "minilm + whisper | add | n=3 | weights | 2s"
     assert "add" not in ERCConfig(text=None, audio="mfcc", fusion="add").name
@@ -173,15 +185,20 @@ def test_conversation_windows_predict_every_labelled_turn_once(data):
     result = train_erc(config(text="bilstm_random", audio=None, conv_length=3), data, seed=0)
     assert isinstance(result.model, ConversationalModel)
     assert sorted(result.test_ids) == sorted(u.id for u in data.labelled("test"))
-    model = build_model(config(text="bilstm_random", audio="mfcc", fusion="late", conv_length=2), data,
-                        data.features_for(config(text="bilstm_random", audio="mfcc")))
+    model = build_model(
+        config(text="bilstm_random", audio="mfcc", fusion="late", conv_length=2),
+        data,
+        data.features_for(config(text="bilstm_random", audio="mfcc")),
+    )
     assert isinstance(model, ConversationalModel)
 
 
 def test_compare_summarises_seeds_and_keeps_results(data):
     kept = {}
-    configs = {"text": config(text="bilstm_random", audio=None, max_epochs=1),
-               "add": config(text="bilstm_random", audio="mfcc", fusion="add", crop_seconds=1.0, max_epochs=1)}
+    configs = {
+        "text": config(text="bilstm_random", audio=None, max_epochs=1),
+        "add": config(text="bilstm_random", audio="mfcc", fusion="add", crop_seconds=1.0, max_epochs=1),
+    }
     summaries = compare(configs, data, seeds=(1, 2), results=kept)
     assert list(summaries) == ["text", "add"]
     for name, summary in summaries.items():
@@ -194,7 +211,11 @@ def test_compare_summarises_seeds_and_keeps_results(data):
 
 
 def test_widget_train_fn_maps_the_widget_controls(data):
-    train_fn = widget_train_fn(data, config(text="bilstm_random", audio="mfcc", crop_seconds=1.0, max_epochs=1))
-    scores = train_fn({"fusion": "concat", "class_weights": True, "conv_length": 1, "audio_features": "chroma"})
+    train_fn = widget_train_fn(
+        data, config(text="bilstm_random", audio="mfcc", crop_seconds=1.0, max_epochs=1)
+    )
+    scores = train_fn(
+        {"fusion": "concat", "class_weights": True, "conv_length": 1, "audio_features": "chroma"}
+    )
     assert set(scores) == {*IEMOCAP_CLASSES, "weighted"}
     assert all(0.0 <= v <= 1.0 for v in scores.values())

@@ -97,5 +97,7 @@ def test_experiment_selects_on_validation_and_tests_once():
     )
     summary = run_seeds(experiment, seeds=(1, 2))
     assert test_loader.iterations == 2  # once per seed, after fitting
-    assert {"best_epoch", "epochs", "val_weighted_f1", "test_weighted_f1", "test_f1_pos"} <= set(summary["mean"])
+    assert {"best_epoch", "epochs", "val_weighted_f1", "test_weighted_f1", "test_f1_pos"} <= set(
+        summary["mean"]
+    )
     assert 0.0 <= summary["mean"]["test_accuracy"] <= 1.0

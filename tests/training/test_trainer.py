@@ -85,7 +85,9 @@ class Recording(Trainer):
 def test_early_stopping_restores_best_weights_and_saves_checkpoint(tmp_path):
     torch.manual_seed(0)
     model = Mlp()
-    trainer = Recording([0.1, 0.5, 0.3, 0.2, 0.9], patience=2, progress=False, checkpoint_path=tmp_path / "b.st")
+    trainer = Recording(
+        [0.1, 0.5, 0.3, 0.2, 0.9], patience=2, progress=False, checkpoint_path=tmp_path / "b.st"
+    )
     history = trainer.fit(model, *_loaders())
     assert len(history) == 4 and trainer.best_epoch == 2
     for key, value in model.state_dict().items():

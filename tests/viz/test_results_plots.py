@@ -18,8 +18,10 @@ CLASSES = ("neu", "fru", "ang")
 
 def test_per_class_bars_from_dicts_and_summaries():
     plain = {"neu": 0.5, "fru": 0.25, "ang": 0.75, "weighted": 0.5}
-    summary = {"mean": {"f1_neu": 0.4, "f1_fru": 0.3, "f1_ang": 0.2, "weighted_f1": 0.3},
-               "std": {"f1_neu": 0.05, "f1_fru": 0.0, "f1_ang": 0.1, "weighted_f1": 0.02}}
+    summary = {
+        "mean": {"f1_neu": 0.4, "f1_fru": 0.3, "f1_ang": 0.2, "weighted_f1": 0.3},
+        "std": {"f1_neu": 0.05, "f1_fru": 0.0, "f1_ang": 0.1, "weighted_f1": 0.02},
+    }
     fig = viz.plot_per_class_f1({"text": plain, "fusion": summary}, CLASSES, title="F1")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
@@ -37,7 +39,9 @@ def test_per_class_bars_missing_class_is_an_error():
 
 
 def test_per_class_table():
-    table = viz.per_class_table({"m": {"f1_neu": 0.1, "f1_fru": 0.2, "f1_ang": 0.3, "weighted_f1": 0.2}}, CLASSES)
+    table = viz.per_class_table(
+        {"m": {"f1_neu": 0.1, "f1_fru": 0.2, "f1_ang": 0.3, "weighted_f1": 0.2}}, CLASSES
+    )
     assert list(table.columns) == ["neu", "fru", "ang", "weighted"]
     assert table.loc["m", "ang"] == pytest.approx(0.3)
 
