@@ -74,6 +74,7 @@ from course_lib import metrics as course_metrics
 from course_lib.data import iemocap
 from course_lib.data.datasets import ConversationWindowDataset, utterance_dataset
 from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
+from course_lib.data.synthetic.corpora import dataset_dir
 from course_lib.runtime import resolve_data_dir, seed_everything
 
 __all__ = [
@@ -446,12 +447,7 @@ class ERCData:
 
 def _run_corpus(run: Any, progress: bool) -> Path:
     """The real IEMOCAP when the run's data folder holds it, else the generated corpus (made if missing)."""
-    try:
-        return iemocap.find_root(run.data_dir)
-    except FileNotFoundError:
-        from course_lib.data.synthetic.corpora import ensure_corpora
-
-        return ensure_corpora(run.corpora_dir, preset=run.preset, progress=progress)
+    return dataset_dir(run, "iemocap", progress=progress)
 
 
 def load_erc_data(

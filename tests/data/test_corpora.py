@@ -123,3 +123,28 @@ def test_all_three_corpora_are_written_and_readable(tmp_path):
     assert mvsa.load(tmp_path, "single") and mvsa.load(tmp_path, "multiple")
     assert read_corpus_record(tmp_path)["corpora"]["iemocap"]["turns"] == len(
         iemocap.utterances(iemocap.load(tmp_path, check_audio=False)))
+
+
+def test_dataset_dir_prefers_the_real_data(tmp_path, fake_writers):
+    from course_lib.runtime import setup
+
+    run = setup("smoke", data_dir=str(tmp_path), offline=True, verbose=False)
+    generated = corpora.dataset_dir(run, "iemocap", progress=False)
+    assert generated == run.corpora_dir / "IEMOCAP_full_release"
+    assert len(fake_writers) == 3
+    real = tmp_path / "IEMOCAP_full_release"
+    real.mkdir()
+    assert corpora.dataset_dir(run, "iemocap", progress=False) == real
+    assert corpora.dataset_dir(run, "mosi", progress=False) == run.corpora_dir / "MOSI"
+    assert len(fake_writers) == 3, "complete corpora are not generated again"
+    with pytest.raises(ValueError, match="unknown dataset"):
+        corpora.dataset_dir(run, "meld")
+
+
+def test_concurrent_ensure_generates_once(tmp_path, fake_writers):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        folders = list(pool.map(lambda _: ensure_corpora(tmp_path / "c", seed=5, progress=False), range(4)))
+    assert folders == [tmp_path / "c"] * 4
+    assert len(fake_writers) == 3, "the lock lets exactly one caller generate"

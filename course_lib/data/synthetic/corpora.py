@@ -17,12 +17,13 @@ seed or generator version.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,13 +150,70 @@ def ensure_corpora(
 
         out_dir = resolve_data_dir() / "corpora" / preset
     out = Path(out_dir).expanduser()
-    record = read_corpus_record(out)
     wanted = {"preset": preset, "seed": seed, "generator_version": GENERATOR_VERSION}
-    complete = (
-        record is not None
-        and all(record.get(key) == value for key, value in wanted.items())
-        and set(CORPORA) <= set(record.get("corpora", {}))
-    )
-    if not complete:
-        make_corpora(out, preset=preset, seed=seed, progress=progress)
+    with _generation_lock(out):
+        record = read_corpus_record(out)
+        complete = (
+            record is not None
+            and all(record.get(key) == value for key, value in wanted.items())
+            and set(CORPORA) <= set(record.get("corpora", {}))
+        )
+        if not complete:
+            make_corpora(out, preset=preset, seed=seed, progress=progress)
     return out
+
+
+@contextlib.contextmanager
+def _generation_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``<out>.lock`` so concurrent runs generate once.
+
+    Two notebooks started together (or two test workers) then wait for one
+    generation instead of writing the same files at the same time. Where
+    ``fcntl`` does not exist (Windows), no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.parent / f".{out.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+#: Dataset -> its folder name in the real distributions (and in the generated corpora).
+DATASET_FOLDERS: dict[str, str] = {
+    "iemocap": "IEMOCAP_full_release",
+    "mosi": "MOSI",
+    "mosei": "MOSEI",
+    "mvsa_single": "MVSA_Single",
+    "mvsa": "MVSA",
+}
+
+
+def dataset_dir(run: Any, dataset: str, progress: bool = True) -> Path:
+    """The folder a lesson reads ``dataset`` from: the real data when present, else the generated one.
+
+    A learner who puts a real dataset under the run's data folder (e.g.
+    ``<data>/IEMOCAP_full_release`` or ``<data>/MOSI/aligned_50.pkl``) gets it;
+    otherwise the generated corpora of the run's preset are used (and made if
+    missing).
+
+    Args:
+        run: A :class:`course_lib.runtime.RunConfig` (``data_dir``, ``corpora_dir``, ``preset``).
+        dataset: One of :data:`DATASET_FOLDERS`.
+        progress: Show progress bars if the corpora have to be generated.
+
+    Raises:
+        ValueError: for an unknown dataset name.
+    """
+    if dataset not in DATASET_FOLDERS:
+        raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASET_FOLDERS)}")
+    real = Path(run.data_dir) / DATASET_FOLDERS[dataset]
+    if real.is_dir():
+        return real
+    return ensure_corpora(run.corpora_dir, preset=run.preset, progress=progress) / DATASET_FOLDERS[dataset]
