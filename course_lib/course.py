@@ -17,6 +17,7 @@ Each key must be present in the recorded results and lie within ``[low, high]``
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import os
@@ -34,6 +35,9 @@ from course_lib.runtime import repo_root, resolve_data_dir, resolve_mode
 
 NOTEBOOK_NAME = re.compile(r"^\d{2}_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
 KERNEL_NAME = "course-lib"
+
+#: Default time limit of one notebook run, in seconds, per mode.
+TIMEOUTS: dict[str, float] = {"smoke": 600, "full": 6 * 3600}
 
 
 @dataclass
@@ -124,7 +128,11 @@ def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any],
     """Execute ``notebook`` in a fresh worker process; return its JSON report.
 
     A separate process per notebook makes the kernel's peak memory measurable:
-    the worker reads ``RUSAGE_CHILDREN`` after the kernel has exited.
+    the worker reads ``RUSAGE_CHILDREN`` after the kernel has exited. On a
+    timeout the worker and its kernel are killed.
+
+    Raises:
+        subprocess.TimeoutExpired: when the run takes longer than ``timeout``.
     """
     with tempfile.TemporaryDirectory() as tmp:
         report_path = Path(tmp) / "worker.json"
@@ -138,10 +146,33 @@ def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any],
             json.dumps(parameters),
             str(report_path),
         ]
-        completed = subprocess.run(command, check=False, timeout=timeout, capture_output=True, text=True)
+        with subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+        ) as worker:
+            try:
+                _, stderr = worker.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_tree(worker.pid)
+                worker.communicate()
+                raise
         if report_path.exists():
             return json.loads(report_path.read_text(encoding="utf-8"))
-        return {"error": f"worker exited with {completed.returncode}: {completed.stderr[-2000:]}"}
+        return {"error": f"worker exited with {worker.returncode}: {stderr[-2000:]}"}
+
+
+def _kill_tree(pid: int) -> None:
+    """Kill a process and all its descendants (the kernel runs in a session of its own)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        family = [*parent.children(recursive=True), parent]
+    except psutil.NoSuchProcess:
+        return
+    for process in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(family, timeout=10)
 
 
 def _worker(notebook: str, output: str, parameters_json: str, report_path: str) -> int:
@@ -187,7 +218,7 @@ def run_notebook(
     mode: str = "smoke",
     seed: int = 42,
     data_dir: Path | None = None,
-    timeout: float = 1800,
+    timeout: float | None = None,
 ) -> NotebookRun:
     """Execute one notebook and check its recorded results.
 
@@ -197,8 +228,11 @@ def run_notebook(
         mode: ``"smoke"`` or ``"full"``.
         seed: The SEED parameter.
         data_dir: The DATA_DIR parameter (default: the resolved data folder).
-        timeout: Seconds after which the run counts as failed.
+        timeout: Seconds after which the run counts as failed; default
+            :data:`TIMEOUTS` of the mode (smoke runs must stay short; full runs
+            on a CPU can take many minutes per notebook).
     """
+    timeout = timeout or TIMEOUTS[mode]
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / notebook.name
     results_path = out_dir / f"{notebook.stem}.results.json"

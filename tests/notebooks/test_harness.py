@@ -85,3 +85,17 @@ def test_report_lists_every_notebook():
     assert "00_welcome.ipynb" in page and "01_x.ipynb" in page
     assert "1 of 2 notebooks passed" in page
     assert "ValueError: boom" in page
+
+
+@pytest.mark.notebook
+def test_slow_notebook_times_out_and_its_kernel_is_stopped(tmp_path):
+    import psutil
+
+    marker = tmp_path / "kernel.pid"
+    body = f"import os, time\nopen({str(marker)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)"
+    path = _notebook(tmp_path, body, {"acc": [0, 1]})
+    run = course.run_notebook(path, tmp_path / "out", mode="smoke", timeout=20)
+    assert run.status == "failed"
+    assert "timed out after 20 s" in run.problems[0]
+    kernel_pid = int(marker.read_text())
+    assert not psutil.pid_exists(kernel_pid) or psutil.Process(kernel_pid).status() == psutil.STATUS_ZOMBIE
