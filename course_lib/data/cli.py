@@ -25,14 +25,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     commands = data.add_subparsers(dest="data_command", required=True)
     make = commands.add_parser("make", help="generate the IEMOCAP-, MOSI- and MVSA-like corpora")
     make.add_argument("--preset", choices=PRESETS, default="tiny", help="corpus size (default: tiny)")
-    make.add_argument("--out", type=Path, default=None,
-                      help="destination folder (default: <data dir>/corpora/<preset>)")
+    make.add_argument(
+        "--out", type=Path, default=None, help="destination folder (default: <data dir>/corpora/<preset>)"
+    )
     make.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
-    make.add_argument("--only", nargs="+", choices=list(CORPORA), default=None,
-                      help="generate only these corpora")
+    make.add_argument(
+        "--only", nargs="+", choices=list(CORPORA), default=None, help="generate only these corpora"
+    )
     make.add_argument("--quiet", action="store_true", help="no progress bars")
-    make.add_argument("--if-missing", action="store_true",
-                      help="do nothing when DIR already holds complete corpora of this preset and seed")
+    make.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when DIR already holds complete corpora of this preset and seed",
+    )
     make.set_defaults(func=run_make)
     info = commands.add_parser("info", help="counts per split, class and speaker of the corpora in DIR")
     info.add_argument("dir", type=Path, help="corpus folder (e.g. data/corpora/tiny)")
@@ -81,12 +86,17 @@ def iemocap_info(root: Path) -> list[str]:
     rows = {}
     for split, part in iemocap.split_sessions(dialogues).items():
         rows[split] = Counter(u.label or "masked" for u in iemocap.utterances(part))
-    lines = _table(f"IEMOCAP ({root}): {len(dialogues)} dialogues, {len(turns)} turns",
-                   rows, [*iemocap.IEMOCAP_CLASSES, "masked"])
+    lines = _table(
+        f"IEMOCAP ({root}): {len(dialogues)} dialogues, {len(turns)} turns",
+        rows,
+        [*iemocap.IEMOCAP_CLASSES, "masked"],
+    )
     durations = [u.duration for u in turns]
     if durations:
-        lines.append(f"  duration: total {sum(durations) / 3600:.2f} h, mean {sum(durations) / len(durations):.2f} s,"
-                     f" min {min(durations):.2f} s, max {max(durations):.2f} s")
+        lines.append(
+            f"  duration: total {sum(durations) / 3600:.2f} h, mean {sum(durations) / len(durations):.2f} s,"
+            f" min {min(durations):.2f} s, max {max(durations):.2f} s"
+        )
     speakers = Counter(u.speaker for u in turns)
     lines.append("  turns per speaker: " + ", ".join(f"{s} {n}" for s, n in sorted(speakers.items())))
     lines.append(f"  {report}")
@@ -107,9 +117,11 @@ def mmsa_info(path: Path) -> list[str]:
         videos = len({s.video_id for s in samples})
         audio = [s.audio.shape[0] for s in samples]
         vision = [s.vision.shape[0] for s in samples]
-        lines.append(f"  {name}: {videos} videos (speakers), audio {samples[0].audio.shape[1]}-d "
-                     f"{min(audio)}-{max(audio)} frames, vision {samples[0].vision.shape[1]}-d "
-                     f"{min(vision)}-{max(vision)} frames")
+        lines.append(
+            f"  {name}: {videos} videos (speakers), audio {samples[0].audio.shape[1]}-d "
+            f"{min(audio)}-{max(audio)} frames, vision {samples[0].vision.shape[1]}-d "
+            f"{min(vision)}-{max(vision)} frames"
+        )
     return lines
 
 
@@ -121,8 +133,11 @@ def mvsa_info(root: Path, variant: str) -> list[str]:
     posts = mvsa.load(root, variant=variant, report=report)
     parts = dict(zip(("train", "valid", "test"), mvsa.split_posts(posts)))
     rows = {name: Counter(p.label for p in part) for name, part in parts.items()}
-    lines = _table(f"MVSA {variant} ({root}): {len(posts)} posts after cleaning", rows,
-                   ["negative", "neutral", "positive"])
+    lines = _table(
+        f"MVSA {variant} ({root}): {len(posts)} posts after cleaning",
+        rows,
+        ["negative", "neutral", "positive"],
+    )
     lines.append(f"  {report}")
     return lines
 
@@ -143,8 +158,10 @@ def describe(folder: Path) -> list[str]:
     record = folder / "corpus.json"
     if record.is_file():
         meta = json.loads(record.read_text(encoding="utf-8"))
-        lines.append(f"generated corpus: preset {meta.get('preset')}, seed {meta.get('seed')}, "
-                     f"generator version {meta.get('generator_version')}")
+        lines.append(
+            f"generated corpus: preset {meta.get('preset')}, seed {meta.get('seed')}, "
+            f"generator version {meta.get('generator_version')}"
+        )
     for name, describe_one in sections:
         try:
             lines.extend(describe_one())

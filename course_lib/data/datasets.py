@@ -39,8 +39,14 @@ from torch.utils.data import Dataset
 from course_lib.data.records import IEMOCAP_CLASSES, MVSA_CLASSES, Dialogue, Post, Sample, Utterance
 
 __all__ = [
-    "MODALITIES", "ConversationWindowDataset", "FeatureDataset", "kshot_split", "pad_collate", "post_dataset",
-    "sample_dataset", "utterance_dataset",
+    "MODALITIES",
+    "ConversationWindowDataset",
+    "FeatureDataset",
+    "kshot_split",
+    "pad_collate",
+    "post_dataset",
+    "sample_dataset",
+    "utterance_dataset",
 ]
 
 #: Modality keys in the fixed order models iterate them.
@@ -85,8 +91,7 @@ def _lookup(features: Features, ids: Sequence[str]) -> dict[str, list[torch.Tens
 
 def _sequence_keys(table: Mapping[str, list[torch.Tensor]]) -> tuple[str, ...]:
     return tuple(
-        key for key, values in table.items()
-        if key not in _NEVER_SEQUENCE and values and values[0].dim() >= 2
+        key for key, values in table.items() if key not in _NEVER_SEQUENCE and values and values[0].dim() >= 2
     )
 
 
@@ -138,8 +143,10 @@ def pad_collate(batch: Sequence[Mapping[str, Any]], sequence_keys: Sequence[str]
         elif key in sequence_keys:
             out[key] = _pad_stack(values)
         else:
-            raise ValueError(f"{key!r} tensors differ in shape {sorted({tuple(v.shape) for v in values})}; "
-                             "list it in sequence_keys to pad it")
+            raise ValueError(
+                f"{key!r} tensors differ in shape {sorted({tuple(v.shape) for v in values})}; "
+                "list it in sequence_keys to pad it"
+            )
         if key in sequence_keys and f"{key}_lengths" not in batch[0]:
             lengths = torch.tensor([v.shape[0] for v in values], dtype=torch.long)
             out[f"{key}_lengths"] = lengths
@@ -177,7 +184,9 @@ class FeatureDataset(Dataset):
         self.features = _lookup(features, self.ids)
         self.labels = _tensor(labels)
         self.speakers = None if speakers is None else torch.as_tensor(list(speakers), dtype=torch.long)
-        self.sequence_keys = tuple(sequence_keys) if sequence_keys is not None else _sequence_keys(self.features)
+        self.sequence_keys = (
+            tuple(sequence_keys) if sequence_keys is not None else _sequence_keys(self.features)
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -230,7 +239,9 @@ def utterance_dataset(
     kept = [u for u in turns if u.label is not None and u.label in classes]
     names, speakers = _index([u.speaker for u in kept])
     dataset = FeatureDataset(
-        [u.id for u in kept], features, torch.tensor([classes.index(u.label) for u in kept], dtype=torch.long),
+        [u.id for u in kept],
+        features,
+        torch.tensor([classes.index(u.label) for u in kept], dtype=torch.long),
         speakers=speakers,
     )
     dataset.speaker_names = names
@@ -262,17 +273,24 @@ def sample_dataset(
     probe = _lookup(merged, [s.id for s in samples]) if samples else {}
     sequence_keys = tuple(k for k in sequence_keys if probe and probe[k][0].dim() >= 2)
     dataset = FeatureDataset(
-        [s.id for s in samples], merged, torch.tensor([s.label for s in samples], dtype=torch.float32),
-        speakers=speakers, sequence_keys=sequence_keys,
+        [s.id for s in samples],
+        merged,
+        torch.tensor([s.label for s in samples], dtype=torch.float32),
+        speakers=speakers,
+        sequence_keys=sequence_keys,
     )
     dataset.speaker_names = names
     return dataset
 
 
-def post_dataset(posts: Sequence[Post], features: Features, classes: Sequence[str] = MVSA_CLASSES) -> FeatureDataset:
+def post_dataset(
+    posts: Sequence[Post], features: Features, classes: Sequence[str] = MVSA_CLASSES
+) -> FeatureDataset:
     """MVSA posts with ``"text"``/``"image"`` features and the cleaned label's index."""
     return FeatureDataset(
-        [p.id for p in posts], features, torch.tensor([classes.index(p.label) for p in posts], dtype=torch.long)
+        [p.id for p in posts],
+        features,
+        torch.tensor([classes.index(p.label) for p in posts], dtype=torch.long),
     )
 
 
@@ -303,7 +321,10 @@ class ConversationWindowDataset(Dataset):
     """
 
     def __init__(
-        self, dialogues: Sequence[Dialogue], features: Features, conv_length: int,
+        self,
+        dialogues: Sequence[Dialogue],
+        features: Features,
+        conv_length: int,
         classes: Sequence[str] = IEMOCAP_CLASSES,
     ) -> None:
         if conv_length < 1:
@@ -325,7 +346,7 @@ class ConversationWindowDataset(Dataset):
                 if utterance.label is None or utterance.label not in self.classes:
                     self.left_out += 1
                     continue
-                self.windows.append((indices[offset], indices[max(0, offset - conv_length + 1):offset + 1]))
+                self.windows.append((indices[offset], indices[max(0, offset - conv_length + 1) : offset + 1]))
         self._turns = turns
         self._speaker_index = speaker_index
 
@@ -344,7 +365,7 @@ class ConversationWindowDataset(Dataset):
                 window = template.new_zeros((n, longest, *template.shape[1:]))
                 lengths = torch.zeros(n, dtype=torch.long)
                 for slot, turn in enumerate(turns, start=pad):
-                    window[slot, :turn.shape[0]] = turn
+                    window[slot, : turn.shape[0]] = turn
                     lengths[slot] = turn.shape[0]
                 item[modality] = window
                 item[f"{modality}_lengths"] = lengths
@@ -377,7 +398,10 @@ def _default_group(record: Any) -> Hashable:
 
 
 def kshot_split(
-    records: Sequence[R], k: int, seed: int = 0, key: Callable[[R], Hashable] | None = None,
+    records: Sequence[R],
+    k: int,
+    seed: int = 0,
+    key: Callable[[R], Hashable] | None = None,
 ) -> tuple[list[R], list[R]]:
     """Within-speaker k-shot split: k support records per speaker, the rest as query.
 
@@ -408,5 +432,7 @@ def kshot_split(
         members = groups[group]
         chosen = rng.permutation(len(members))[:k]
         support.update(members[i] for i in chosen)
-    return ([r for i, r in enumerate(records) if i in support],
-            [r for i, r in enumerate(records) if i not in support])
+    return (
+        [r for i, r in enumerate(records) if i in support],
+        [r for i, r in enumerate(records) if i not in support],
+    )

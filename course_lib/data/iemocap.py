@@ -108,16 +108,21 @@ class LoadReport:
     def as_dict(self) -> dict:
         """The report as plain JSON-able values."""
         return {
-            "dialogues": self.dialogues, "turns": self.turns, "masked": dict(sorted(self.masked.items())),
+            "dialogues": self.dialogues,
+            "turns": self.turns,
+            "masked": dict(sorted(self.masked.items())),
             "unmatched_transcript_lines": self.unmatched_transcript_lines,
-            "skipped": dict(sorted(self.skipped.items())), "examples": list(self.examples),
+            "skipped": dict(sorted(self.skipped.items())),
+            "examples": list(self.examples),
         }
 
     def __str__(self) -> str:
         skipped = ", ".join(f"{k}={v}" for k, v in sorted(self.skipped.items())) or "none"
         masked = ", ".join(f"{k}={v}" for k, v in sorted(self.masked.items())) or "none"
-        return (f"IEMOCAP: {self.dialogues} dialogues, {self.turns} turns; masked: {masked}; "
-                f"unmatched transcript lines: {self.unmatched_transcript_lines}; skipped: {skipped}")
+        return (
+            f"IEMOCAP: {self.dialogues} dialogues, {self.turns} turns; masked: {masked}; "
+            f"unmatched transcript lines: {self.unmatched_transcript_lines}; skipped: {skipped}"
+        )
 
 
 def _where(path: Path | str, line_no: int | None) -> str:
@@ -267,7 +272,7 @@ def find_root(root: Path | str) -> Path:
 
 
 def _session_number(folder: Path) -> int:
-    return int(folder.name[len("Session"):])
+    return int(folder.name[len("Session") :])
 
 
 class _Skip(Exception):
@@ -279,8 +284,13 @@ class _Skip(Exception):
 
 
 def _load_dialogue(
-    session_dir: Path, session: int, evaluation: Path, classes: Sequence[str], check_audio: bool,
-    report: LoadReport, errors: str,
+    session_dir: Path,
+    session: int,
+    evaluation: Path,
+    classes: Sequence[str],
+    check_audio: bool,
+    report: LoadReport,
+    errors: str,
 ) -> Dialogue:
     name = evaluation.stem
     turns = read_evaluation(evaluation)
@@ -314,11 +324,22 @@ def _load_dialogue(
         label = emotion if emotion in classes else None
         if label is None:
             report.masked[emotion] += 1
-        dialogue.utterances.append(Utterance(
-            id=utterance_id, dialogue_id=name, session=session, speaker=f"Ses{speaker_session:02d}_{gender}",
-            gender=gender, start=start, end=end, text_raw=text_raw, text=clean_text(text_raw),
-            wav_path=wav, label=label, vad=vad,
-        ))
+        dialogue.utterances.append(
+            Utterance(
+                id=utterance_id,
+                dialogue_id=name,
+                session=session,
+                speaker=f"Ses{speaker_session:02d}_{gender}",
+                gender=gender,
+                start=start,
+                end=end,
+                text_raw=text_raw,
+                text=clean_text(text_raw),
+                wav_path=wav,
+                label=label,
+                vad=vad,
+            )
+        )
     return dialogue
 
 
@@ -374,11 +395,13 @@ def load(
         evaluation_dir = folder / "dialog" / "EmoEvaluation"
         if not evaluation_dir.is_dir():
             raise FileNotFoundError(f"missing folder {evaluation_dir}")
-        for evaluation in sorted(p for p in evaluation_dir.glob("*.txt")
-                                 if p.is_file() and not p.name.startswith(".")):
+        for evaluation in sorted(
+            p for p in evaluation_dir.glob("*.txt") if p.is_file() and not p.name.startswith(".")
+        ):
             try:
-                dialogue = _load_dialogue(folder, _session_number(folder), evaluation, classes,
-                                          check_audio, report, errors)
+                dialogue = _load_dialogue(
+                    folder, _session_number(folder), evaluation, classes, check_audio, report, errors
+                )
             except _Skip as skip:
                 _fail(report, errors, skip.reason, skip.where)
                 continue
@@ -415,7 +438,11 @@ def split_sessions(
         ValueError: when a session is in two parts.
     """
     parts = {"train": set(train), "valid": set(valid), "test": set(test)}
-    if (parts["train"] & parts["valid"]) or (parts["train"] & parts["test"]) or (parts["valid"] & parts["test"]):
+    if (
+        (parts["train"] & parts["valid"])
+        or (parts["train"] & parts["test"])
+        or (parts["valid"] & parts["test"])
+    ):
         raise ValueError(f"a session appears in two parts: {parts}")
     return {name: [d for d in dialogues if d.session in numbers] for name, numbers in parts.items()}
 

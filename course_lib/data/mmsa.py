@@ -52,8 +52,18 @@ import numpy as np
 from course_lib.data.records import Sample
 
 __all__ = [
-    "ALLOWED_GLOBALS", "FEATURE_KEYS", "SPLITS", "MMSAError", "MMSAFormatError", "MMSAReport",
-    "SafeUnpickler", "UnsafePickleError", "annotation_of", "load", "load_arrays", "read_pickle",
+    "ALLOWED_GLOBALS",
+    "FEATURE_KEYS",
+    "SPLITS",
+    "MMSAError",
+    "MMSAFormatError",
+    "MMSAReport",
+    "SafeUnpickler",
+    "UnsafePickleError",
+    "annotation_of",
+    "load",
+    "load_arrays",
+    "read_pickle",
 ]
 
 LOG = logging.getLogger(__name__)
@@ -63,14 +73,24 @@ SPLITS: tuple[str, ...] = ("train", "valid", "test")
 FEATURE_KEYS: dict[str, int] = {"audio": 3, "vision": 3, "text": 3}
 _REQUIRED = ("raw_text", "text_bert", "audio", "vision", "id", "regression_labels")
 _STRING_KEYS = ("raw_text", "id", "annotations")
-_VECTOR_KEYS = ("regression_labels", "classification_labels", "audio_lengths", "vision_lengths",
-                "regression_labels_T", "regression_labels_A", "regression_labels_V")
+_VECTOR_KEYS = (
+    "regression_labels",
+    "classification_labels",
+    "audio_lengths",
+    "vision_lengths",
+    "regression_labels_T",
+    "regression_labels_A",
+    "regression_labels_V",
+)
 
 #: ``(module, name)`` pairs the restricted unpickler admits. ``numpy.core`` is
 #: the numpy 1.x spelling of ``numpy._core`` found in older files.
 ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
-    [(prefix + ".multiarray", name) for prefix in ("numpy.core", "numpy._core")
-     for name in ("_reconstruct", "scalar")]
+    [
+        (prefix + ".multiarray", name)
+        for prefix in ("numpy.core", "numpy._core")
+        for name in ("_reconstruct", "scalar")
+    ]
     + [(prefix + ".numeric", "_frombuffer") for prefix in ("numpy.core", "numpy._core")]
     + [("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")]
 )
@@ -208,7 +228,9 @@ def _check_split(split: Any, where: str, report: MMSAReport, name: str) -> dict[
         raise MMSAFormatError(f"{where} key 'text_bert': token rows must hold whole numbers")
     out["text_bert"] = tokens.astype(np.int64)
     if out["text_bert"].shape[1] != 3:
-        raise MMSAFormatError(f"{where} key 'text_bert': expected shape (N, 3, L), got {out['text_bert'].shape}")
+        raise MMSAFormatError(
+            f"{where} key 'text_bert': expected shape (N, 3, L), got {out['text_bert'].shape}"
+        )
     n = len(out["id"])
     for key, value in out.items():
         if len(value) != n:
@@ -216,8 +238,10 @@ def _check_split(split: Any, where: str, report: MMSAReport, name: str) -> dict[
     for key in ("audio", "vision"):
         lengths = out.get(f"{key}_lengths")
         if lengths is not None and not (
-            np.isfinite(lengths).all() and (lengths == np.round(lengths)).all()
-            and lengths.min(initial=0) >= 0 and lengths.max(initial=0) <= out[key].shape[1]
+            np.isfinite(lengths).all()
+            and (lengths == np.round(lengths)).all()
+            and lengths.min(initial=0) >= 0
+            and lengths.max(initial=0) <= out[key].shape[1]
         ):
             raise MMSAFormatError(
                 f"{where} key '{key}_lengths': lengths must be whole numbers in [0, {out[key].shape[1]}]"
@@ -255,8 +279,12 @@ def load_arrays(path: Path | str, report: MMSAReport | None = None) -> dict[str,
         raise MMSAFormatError(f"{path}: missing split(s) {missing}")
     arrays = {name: _check_split(content[name], f"{path} split {name!r}", report, name) for name in SPLITS}
     if report.total_nonfinite:
-        LOG.info("%s: set %d non-finite feature values to 0 (%s)", path, report.total_nonfinite,
-                 {k: v for k, v in report.nonfinite.items() if v})
+        LOG.info(
+            "%s: set %d non-finite feature values to 0 (%s)",
+            path,
+            report.total_nonfinite,
+            {k: v for k, v in report.nonfinite.items() if v},
+        )
     return arrays
 
 
@@ -296,10 +324,19 @@ def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[S
                 vision = vision[: int(split["vision_lengths"][i])]
             label = float(split["regression_labels"][i])
             annotation = split["annotations"][i] if "annotations" in split else annotation_of(label)
-            samples.append(Sample(
-                id=sample_id, video_id=video, clip_id=clip, raw_text=split["raw_text"][i],
-                text_bert=split["text_bert"][i], audio=audio, vision=vision, label=label,
-                annotation=annotation, split=name,
-            ))
+            samples.append(
+                Sample(
+                    id=sample_id,
+                    video_id=video,
+                    clip_id=clip,
+                    raw_text=split["raw_text"][i],
+                    text_bert=split["text_bert"][i],
+                    audio=audio,
+                    vision=vision,
+                    label=label,
+                    annotation=annotation,
+                    split=name,
+                )
+            )
         out[name] = samples
     return out

@@ -96,8 +96,9 @@ class MVSAReport:
     @property
     def dropped(self) -> int:
         """Posts read but not returned (duplicates excluded)."""
-        return (self.no_agreement + self.conflicting + self.missing_text + self.missing_image
-                + self.broken_image)
+        return (
+            self.no_agreement + self.conflicting + self.missing_text + self.missing_image + self.broken_image
+        )
 
     def as_dict(self) -> dict[str, int]:
         """The counts as a plain dict (JSON-able)."""
@@ -129,8 +130,9 @@ def find_root(root: Path, variant: str) -> Path:
     )
 
 
-def parse_label_line(line: str, annotators: int, path: Path | str = "<labels>",
-                     line_number: int = 0) -> tuple[str, list[tuple[str, str]]]:
+def parse_label_line(
+    line: str, annotators: int, path: Path | str = "<labels>", line_number: int = 0
+) -> tuple[str, list[tuple[str, str]]]:
     """Parse one post line of ``labelResultAll.txt``.
 
     Args:
@@ -235,8 +237,9 @@ def _read_label_file(path: Path, annotators: int, report: MVSAReport) -> list[tu
     return entries
 
 
-def load(root: Path | str, variant: str = "single", verify_images: bool = True,
-         report: MVSAReport | None = None) -> list[Post]:
+def load(
+    root: Path | str, variant: str = "single", verify_images: bool = True, report: MVSAReport | None = None
+) -> list[Post]:
     """Load MVSA posts after the documented cleaning.
 
     Args:
@@ -278,15 +281,22 @@ def load(root: Path | str, variant: str = "single", verify_images: bool = True,
     report.kept = len(posts)
     unusable = report.missing_text + report.missing_image + report.broken_image
     if unusable:
-        LOG.warning("%s: skipped %d post(s) with missing or broken files (missing_text=%d, missing_image=%d, "
-                    "broken_image=%d)", folder, unusable, report.missing_text, report.missing_image,
-                    report.broken_image)
+        LOG.warning(
+            "%s: skipped %d post(s) with missing or broken files (missing_text=%d, missing_image=%d, "
+            "broken_image=%d)",
+            folder,
+            unusable,
+            report.missing_text,
+            report.missing_image,
+            report.broken_image,
+        )
     LOG.info("%s", report)
     return posts
 
 
-def split_posts(posts: list[Post], ratios: tuple[float, float, float] = (0.8, 0.1, 0.1),
-                seed: int = 0) -> tuple[list[Post], list[Post], list[Post]]:
+def split_posts(
+    posts: list[Post], ratios: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
+) -> tuple[list[Post], list[Post], list[Post]]:
     """Stratified, deterministic train/validation/test split.
 
     Within each label, posts are ordered by id, shuffled with ``seed`` and cut

@@ -26,8 +26,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def test_make_parses_options_and_writes_the_chosen_corpora(tmp_path, capsys, small_tiny):
-    args = _parser().parse_args(["data", "make", "--preset", "tiny", "--out", str(tmp_path), "--seed", "3",
-                                 "--only", "iemocap", "--quiet"])
+    args = _parser().parse_args(
+        [
+            "data",
+            "make",
+            "--preset",
+            "tiny",
+            "--out",
+            str(tmp_path),
+            "--seed",
+            "3",
+            "--only",
+            "iemocap",
+            "--quiet",
+        ]
+    )
     assert (args.preset, args.seed, args.only) == ("tiny", 3, ["iemocap"])
     assert args.func(args) == 0
     assert "wrote iemocap (tiny, seed 3)" in capsys.readouterr().out
@@ -53,8 +66,10 @@ def test_info_prints_counts_per_split_class_and_speaker(tmp_path, capsys, small_
     assert "preset tiny, seed 0" in out
     header = re.search(r"IEMOCAP .*: 5 dialogues, (\d+) turns", out)
     assert header
-    rows = {m.group(1): [int(x) for x in m.group(2).split()] for m in
-            re.finditer(r"^\s+(train|valid|test)\s+([\d ]+)$", out, flags=re.MULTILINE)}
+    rows = {
+        m.group(1): [int(x) for x in m.group(2).split()]
+        for m in re.finditer(r"^\s+(train|valid|test)\s+([\d ]+)$", out, flags=re.MULTILINE)
+    }
     assert set(rows) == {"train", "valid", "test"}
     assert sum(r[-1] for r in rows.values()) == int(header.group(1))
     assert all(sum(r[:-1]) == r[-1] for r in rows.values())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -19,14 +18,6 @@ from course_lib.data.synthetic.corpora import (
 from course_lib.data.synthetic.iemocap_gen import IemocapParams
 
 
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 @pytest.fixture
 def fake_writers(monkeypatch):
     """Replace the three writers by fast fakes that record their calls."""
@@ -37,6 +28,7 @@ def fake_writers(monkeypatch):
             calls.append((name, preset, seed))
             (Path(out_dir) / corpora.CORPORA[name][2][0]).mkdir(parents=True, exist_ok=True)
             return {"items": 3, "seconds": 0.123}
+
         return write
 
     originals = dict(corpora.CORPORA)
@@ -99,17 +91,19 @@ def test_bad_arguments(tmp_path):
         make_corpora(tmp_path, only=["imdb"])
 
 
-def test_only_iemocap_is_deterministic_and_removes_stale_files(tmp_path, monkeypatch):
+def test_only_iemocap_is_deterministic_and_removes_stale_files(tree_hash, tmp_path, monkeypatch):
     small = IemocapParams(sessions=1, dialogues_per_session=2, turns_per_dialogue=(4, 6))
     monkeypatch.setitem(iemocap_gen.PRESETS, "tiny", small)
     make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))
     make_corpora(tmp_path / "b", seed=0, progress=False, only=("iemocap",))
-    assert _tree_hash(tmp_path / "a") == _tree_hash(tmp_path / "b")
-    stale = tmp_path / "a" / "IEMOCAP_full_release" / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_old.txt"
+    assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")
+    stale = (
+        tmp_path / "a" / "IEMOCAP_full_release" / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_old.txt"
+    )
     stale.write_text("% old\n")
     make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))
     assert not stale.exists()
-    assert _tree_hash(tmp_path / "a") == _tree_hash(tmp_path / "b")
+    assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")
 
 
 @pytest.mark.slow
@@ -122,7 +116,8 @@ def test_all_three_corpora_are_written_and_readable(tmp_path):
     assert sum(len(v) for v in mmsa.load(tmp_path / "MOSI" / "aligned_50.pkl").values()) > 0
     assert mvsa.load(tmp_path, "single") and mvsa.load(tmp_path, "multiple")
     assert read_corpus_record(tmp_path)["corpora"]["iemocap"]["turns"] == len(
-        iemocap.utterances(iemocap.load(tmp_path, check_audio=False)))
+        iemocap.utterances(iemocap.load(tmp_path, check_audio=False))
+    )
 
 
 def test_dataset_dir_prefers_the_real_data(tmp_path, fake_writers):

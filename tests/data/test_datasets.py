@@ -24,24 +24,40 @@ from course_lib.data.records import Dialogue, Post, Sample, Utterance
 
 def _utterance(dialogue: str, index: int, speaker: str, label: str | None) -> Utterance:
     return Utterance(
-        id=f"{dialogue}_{speaker[-1]}{index:03d}", dialogue_id=dialogue, session=int(dialogue[3:5]),
-        speaker=speaker, gender=speaker[-1], start=float(index), end=index + 0.5, text_raw="hi", text="hi",
-        wav_path=None, label=label,
+        id=f"{dialogue}_{speaker[-1]}{index:03d}",
+        dialogue_id=dialogue,
+        session=int(dialogue[3:5]),
+        speaker=speaker,
+        gender=speaker[-1],
+        start=float(index),
+        end=index + 0.5,
+        text_raw="hi",
+        text="hi",
+        wav_path=None,
+        label=label,
     )
 
 
 @pytest.fixture
 def dialogues() -> list[Dialogue]:
-    first = Dialogue("Ses01F_impro01", 1, [
-        _utterance("Ses01F_impro01", 0, "Ses01_F", "neu"),
-        _utterance("Ses01F_impro01", 1, "Ses01_M", None),
-        _utterance("Ses01F_impro01", 2, "Ses01_F", "ang"),
-        _utterance("Ses01F_impro01", 3, "Ses01_M", "sad"),
-    ])
-    second = Dialogue("Ses02M_script01_1", 2, [
-        _utterance("Ses02M_script01_1", 0, "Ses02_M", "exc"),
-        _utterance("Ses02M_script01_1", 1, "Ses02_F", "hap"),
-    ])
+    first = Dialogue(
+        "Ses01F_impro01",
+        1,
+        [
+            _utterance("Ses01F_impro01", 0, "Ses01_F", "neu"),
+            _utterance("Ses01F_impro01", 1, "Ses01_M", None),
+            _utterance("Ses01F_impro01", 2, "Ses01_F", "ang"),
+            _utterance("Ses01F_impro01", 3, "Ses01_M", "sad"),
+        ],
+    )
+    second = Dialogue(
+        "Ses02M_script01_1",
+        2,
+        [
+            _utterance("Ses02M_script01_1", 0, "Ses02_M", "exc"),
+            _utterance("Ses02M_script01_1", 1, "Ses02_F", "hap"),
+        ],
+    )
     return [first, second]
 
 
@@ -79,8 +95,9 @@ def test_utterance_dataset_leaves_out_masked_turns_and_batches(dialogues):
     batch = next(iter(DataLoader(dataset, batch_size=5, collate_fn=dataset.collate)))
     assert batch["label"].tolist() == [0, 2, 3, 5, 4]  # neu ang sad exc hap in IEMOCAP_CLASSES order
     assert batch["audio"].shape == (5, 5, 3) and batch["audio_lengths"].tolist() == [2, 4, 5, 2, 3]
-    assert batch["speaker"].tolist() == [dataset.speaker_names.index(s)
-                                         for s in ("Ses01_F", "Ses01_F", "Ses01_M", "Ses02_M", "Ses02_F")]
+    assert batch["speaker"].tolist() == [
+        dataset.speaker_names.index(s) for s in ("Ses01_F", "Ses01_F", "Ses01_M", "Ses02_M", "Ses02_F")
+    ]
     assert list(batch)[:3] == ["id", "text", "audio"]
 
 
@@ -94,7 +111,9 @@ def test_missing_features_are_named(dialogues):
 
 
 def test_aligned_feature_sequences_and_numpy_inputs():
-    dataset = FeatureDataset(["a", "b"], {"vision": [np.ones((3, 2)), np.ones((1, 2))]}, np.array([0.5, -1.0]))
+    dataset = FeatureDataset(
+        ["a", "b"], {"vision": [np.ones((3, 2)), np.ones((1, 2))]}, np.array([0.5, -1.0])
+    )
     batch = dataset.collate([dataset[0], dataset[1]])
     assert batch["vision"].dtype == torch.float32 and batch["vision"].shape == (2, 3, 2)
     assert batch["vision_mask"].tolist() == [[True] * 3, [True, False, False]]
@@ -149,9 +168,16 @@ def test_kshot_split_is_within_speaker_and_deterministic(dialogues):
 
 def _sample(video: str, clip: int, label: float, frames: int) -> Sample:
     return Sample(
-        id=f"{video}$_${clip}", video_id=video, clip_id=str(clip), raw_text="good movie",
-        text_bert=np.ones((3, 50), dtype=np.int64), audio=np.ones((frames, 5), np.float32),
-        vision=np.ones((frames + 1, 20), np.float32), label=label, annotation="Positive", split="train",
+        id=f"{video}$_${clip}",
+        video_id=video,
+        clip_id=str(clip),
+        raw_text="good movie",
+        text_bert=np.ones((3, 50), dtype=np.int64),
+        audio=np.ones((frames, 5), np.float32),
+        vision=np.ones((frames + 1, 20), np.float32),
+        label=label,
+        annotation="Positive",
+        split="train",
     )
 
 
@@ -169,9 +195,14 @@ def test_sample_dataset_uses_the_records_arrays():
 
 
 def test_post_dataset_indexes_mvsa_labels():
-    posts = [Post(str(i), "t", Path(f"{i}.jpg"), "positive", "neutral", label)
-             for i, label in enumerate(["positive", "negative", "neutral"])]
-    features = {"text": {p.id: torch.zeros(6) for p in posts}, "image": {p.id: torch.zeros(3, 8, 8) for p in posts}}
+    posts = [
+        Post(str(i), "t", Path(f"{i}.jpg"), "positive", "neutral", label)
+        for i, label in enumerate(["positive", "negative", "neutral"])
+    ]
+    features = {
+        "text": {p.id: torch.zeros(6) for p in posts},
+        "image": {p.id: torch.zeros(3, 8, 8) for p in posts},
+    }
     dataset = post_dataset(posts, features)
     assert dataset.sequence_keys == ()
     batch = dataset.collate([dataset[i] for i in range(3)])

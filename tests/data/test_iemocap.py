@@ -29,7 +29,9 @@ def tiny(tmp_path_factory) -> Path:
 @pytest.fixture
 def small(tmp_path) -> Path:
     """A one-session corpus the tests may damage."""
-    params = IemocapParams(sessions=1, dialogues_per_session=2, turns_per_dialogue=(5, 6), placeholder_rate=0.0)
+    params = IemocapParams(
+        sessions=1, dialogues_per_session=2, turns_per_dialogue=(5, 6), placeholder_rate=0.0
+    )
     write_iemocap_corpus(tmp_path, params=params, seed=1, progress=False)
     return tmp_path / "IEMOCAP_full_release"
 
@@ -45,16 +47,21 @@ def test_round_trip_gives_the_generated_counts_and_labels(tiny):
     rows = _manifest(tiny)
     turns = iemocap.utterances(dialogues)
     assert len(dialogues) == 25 and len(turns) == len(rows) == report.turns
-    assert Counter(u.label for u in turns if u.label) == Counter(r["label"] for r in rows
-                                                                 if r["label"] in IEMOCAP_CLASSES)
+    assert Counter(u.label for u in turns if u.label) == Counter(
+        r["label"] for r in rows if r["label"] in IEMOCAP_CLASSES
+    )
     assert report.masked == Counter(r["label"] for r in rows if r["label"] not in IEMOCAP_CLASSES)
     assert {u.label for u in turns} == set(IEMOCAP_CLASSES) | {None}
     assert report.unmatched_transcript_lines > 0 and report.total_skipped == 0
     by_id = {r["utterance_id"]: r for r in rows}
     for u in turns:
         row = by_id[u.id]
-        assert (u.speaker, u.gender, u.session, u.dialogue_id) == (row["speaker"], row["gender"],
-                                                                    int(row["session"]), row["dialogue_id"])
+        assert (u.speaker, u.gender, u.session, u.dialogue_id) == (
+            row["speaker"],
+            row["gender"],
+            int(row["session"]),
+            row["dialogue_id"],
+        )
         assert u.text_raw == row["text"] and "[" not in u.text
         assert u.start == pytest.approx(float(row["start"])) and u.wav_path.is_file()
         assert all(1.0 <= x <= 5.0 for x in u.vad)
@@ -79,7 +86,8 @@ def test_classes_outside_the_chosen_set_are_masked(tiny):
     assert labels == {"neu", "sad", None}
     assert report.masked["fru"] > 0 and report.masked["xxx"] > 0
     assert len(iemocap.utterances(dialogues, labelled_only=True)) == sum(
-        1 for r in _manifest(tiny) if r["label"] in ("neu", "sad"))
+        1 for r in _manifest(tiny) if r["label"] in ("neu", "sad")
+    )
 
 
 def test_session_split_and_speaker_split(tiny):
@@ -155,10 +163,17 @@ def _write_bad_wav(path: Path, kind: str) -> None:
         path.unlink()
 
 
-@pytest.mark.parametrize("kind, reason", [
-    ("missing", "missing wav"), ("empty", "unreadable wav|empty wav"), ("corrupt", "unreadable wav"),
-    ("8k", "8000 Hz"), ("stereo", "2 channels"), ("no-frames", "empty wav"),
-])
+@pytest.mark.parametrize(
+    "kind, reason",
+    [
+        ("missing", "missing wav"),
+        ("empty", "unreadable wav|empty wav"),
+        ("corrupt", "unreadable wav"),
+        ("8k", "8000 Hz"),
+        ("stereo", "2 channels"),
+        ("no-frames", "empty wav"),
+    ],
+)
 def test_bad_wavs_raise_or_are_skipped_and_counted(small, kind, reason):
     utterance_id, wav = _first_turn(small)
     total = len(iemocap.utterances(iemocap.load(small)))
@@ -200,5 +215,7 @@ def test_loader_accepts_the_release_folder_itself(small):
 
 def test_hidden_macos_copies_are_ignored(small):
     before = [d.id for d in iemocap.load(small)]
-    (small / "Session1" / "dialog" / "EmoEvaluation" / f"._{DIALOGUE}.txt").write_bytes(b"\x00\x05\x16\x07junk")
+    (small / "Session1" / "dialog" / "EmoEvaluation" / f"._{DIALOGUE}.txt").write_bytes(
+        b"\x00\x05\x16\x07junk"
+    )
     assert [d.id for d in iemocap.load(small)] == before

@@ -44,8 +44,10 @@ def test_evaluation_line_parser_raises_only_its_error(line):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("0123456789. ,nan")), max_size=30),
-       st.sampled_from(["neu", "xxx", "fru"]))
+@given(
+    st.text(alphabet=st.sampled_from(list("0123456789. ,nan")), max_size=30),
+    st.sampled_from(["neu", "xxx", "fru"]),
+)
 def test_evaluation_line_with_odd_vad_fields(vad_text, emotion):
     line = f"[1.0 - 2.0]\tSes01F_impro01_M001\t{emotion}\t[{vad_text}]"
     try:

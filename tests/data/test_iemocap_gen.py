@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -22,8 +21,10 @@ from course_lib.data.synthetic.iemocap_gen import (
     write_iemocap_corpus,
 )
 
-TURN = re.compile(r"^\[\d+\.\d{4} - \d+\.\d{4}\]\t(Ses0[1-5][FM]_(?:impro|script)\d\d[a-z]?(?:_\d)?_[FM]\d{3})"
-                  r"\t([a-z]{3})\t\[\d\.\d{4}, \d\.\d{4}, \d\.\d{4}\]$")
+TURN = re.compile(
+    r"^\[\d+\.\d{4} - \d+\.\d{4}\]\t(Ses0[1-5][FM]_(?:impro|script)\d\d[a-z]?(?:_\d)?_[FM]\d{3})"
+    r"\t([a-z]{3})\t\[\d\.\d{4}, \d\.\d{4}, \d\.\d{4}\]$"
+)
 CATEGORY = re.compile(r"^C-(E[1-4]|[FM]1):\t([A-Z][a-z]+; )*[A-Z][a-z]+;\t\(\)$")
 ATTRIBUTE = re.compile(r"^A-E[1-4]:\tval [1-5]; act [1-5]; dom  [1-5];\t\(\)$")
 TRANSCRIPT = re.compile(r"^(Ses0[1-5][FM]_\S+_[FM](?:\d{3}|XX0)) \[\d{3}\.\d{4}-\d{3}\.\d{4}\]: \S.*$")
@@ -42,21 +43,20 @@ def _manifest(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _mean_rms(out: Path, rows: list[dict[str, str]]) -> float:
     values = []
     for r in rows:
-        wav = (out / "IEMOCAP_full_release" / f"Session{r['session']}" / "sentences" / "wav" / r["dialogue_id"]
-               / f"{r['utterance_id']}.wav")
+        wav = (
+            out
+            / "IEMOCAP_full_release"
+            / f"Session{r['session']}"
+            / "sentences"
+            / "wav"
+            / r["dialogue_id"]
+            / f"{r['utterance_id']}.wav"
+        )
         audio, _ = soundfile.read(str(wav), dtype="float32")
-        values.append(float(np.sqrt(np.mean(audio ** 2))))
+        values.append(float(np.sqrt(np.mean(audio**2))))
     return float(np.mean(values))
 
 
@@ -119,8 +119,15 @@ def test_transcriptions_and_wavs_match_the_evaluation_times(tiny):
     assert placeholders > 0
     for row in list(rows.values())[::17]:
         session = int(row["session"])
-        wav = (out / "IEMOCAP_full_release" / f"Session{session}" / "sentences" / "wav" / row["dialogue_id"]
-               / f"{row['utterance_id']}.wav")
+        wav = (
+            out
+            / "IEMOCAP_full_release"
+            / f"Session{session}"
+            / "sentences"
+            / "wav"
+            / row["dialogue_id"]
+            / f"{row['utterance_id']}.wav"
+        )
         info = soundfile.info(str(wav))
         assert (info.samplerate, info.channels, info.subtype) == (16000, 1, "PCM_16")
         assert info.duration == pytest.approx(float(row["end"]) - float(row["start"]), abs=1e-3)
@@ -161,30 +168,36 @@ def test_arousal_drives_prosody_and_audio_energy(tiny):
 
 
 def test_arousal_strength_zero_removes_emotion_from_prosody(tmp_path):
-    params = IemocapParams(sessions=1, dialogues_per_session=2, turns_per_dialogue=(6, 8), arousal_strength=0.0)
+    params = IemocapParams(
+        sessions=1, dialogues_per_session=2, turns_per_dialogue=(6, 8), arousal_strength=0.0
+    )
     write_iemocap_corpus(tmp_path, params=params, progress=False)
     rows = _manifest(tmp_path)
     for speaker in {r["speaker"] for r in rows}:
-        prosody = {(r["pitch"], r["pitch_range"], r["rate"], r["volume"]) for r in rows if r["speaker"] == speaker}
+        prosody = {
+            (r["pitch"], r["pitch_range"], r["rate"], r["volume"]) for r in rows if r["speaker"] == speaker
+        }
         assert len(prosody) == 1
 
 
 def test_full_dominance_makes_each_dialogue_one_emotion(tmp_path):
-    params = IemocapParams(sessions=2, dialogues_per_session=3, turns_per_dialogue=(6, 8), dominance=1.0,
-                           stickiness=0.0)
+    params = IemocapParams(
+        sessions=2, dialogues_per_session=3, turns_per_dialogue=(6, 8), dominance=1.0, stickiness=0.0
+    )
     write_iemocap_corpus(tmp_path, params=params, progress=False)
     rows = _manifest(tmp_path)
     for dialogue in {r["dialogue_id"] for r in rows}:
         emotions = {r["emotion"] for r in rows if r["dialogue_id"] == dialogue}
-        assert len(emotions) == 1 and emotions == {r["dominant_emotion"] for r in rows
-                                                   if r["dialogue_id"] == dialogue}
+        assert len(emotions) == 1 and emotions == {
+            r["dominant_emotion"] for r in rows if r["dialogue_id"] == dialogue
+        }
 
 
-def test_same_seed_gives_a_byte_identical_tree_and_another_seed_does_not(tmp_path):
+def test_same_seed_gives_a_byte_identical_tree_and_another_seed_does_not(tree_hash, tmp_path):
     for name, seed in (("a", 3), ("b", 3), ("c", 4)):
         write_iemocap_corpus(tmp_path / name, params=SMALL, seed=seed, progress=False)
-    assert _tree_hash(tmp_path / "a") == _tree_hash(tmp_path / "b")
-    assert _tree_hash(tmp_path / "a") != _tree_hash(tmp_path / "c")
+    assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")
+    assert tree_hash(tmp_path / "a") != tree_hash(tmp_path / "c")
 
 
 def test_presets_and_bad_parameters():

@@ -97,16 +97,25 @@ def test_nonfinite_values_are_zeroed_and_counted(tmp_path):
     assert arrays["train"]["audio"][0, 0, 2] == 0.0 and np.isfinite(arrays["test"]["vision"]).all()
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: c.pop("valid"), r"missing split\(s\) \['valid'\]"),
-    (lambda c: c["test"].pop("vision"), r"split 'test': missing key\(s\) \['vision'\]"),
-    (lambda c: c["train"].update(audio=np.zeros((4, 5))), r"split 'train' key 'audio': expected 3 dim"),
-    (lambda c: c["train"].update(text_bert=np.zeros((4, 2, 4))), r"'text_bert': expected shape \(N, 3, L\)"),
-    (lambda c: c["valid"].update(raw_text=["only one"]), r"split 'valid' key 'raw_text': 1 entries but 2"),
-    (lambda c: c["train"].update(audio_lengths=[9] * 4), r"'audio_lengths': lengths must be whole"),
-    (lambda c: c["train"].update(vision=np.full((4, 5, 20), "a")), r"'vision': expected numbers"),
-    (lambda c: c["train"].update(id=[1, 2, 3, 4]), r"key 'id': expected a list of strings"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda c: c.pop("valid"), r"missing split\(s\) \['valid'\]"),
+        (lambda c: c["test"].pop("vision"), r"split 'test': missing key\(s\) \['vision'\]"),
+        (lambda c: c["train"].update(audio=np.zeros((4, 5))), r"split 'train' key 'audio': expected 3 dim"),
+        (
+            lambda c: c["train"].update(text_bert=np.zeros((4, 2, 4))),
+            r"'text_bert': expected shape \(N, 3, L\)",
+        ),
+        (
+            lambda c: c["valid"].update(raw_text=["only one"]),
+            r"split 'valid' key 'raw_text': 1 entries but 2",
+        ),
+        (lambda c: c["train"].update(audio_lengths=[9] * 4), r"'audio_lengths': lengths must be whole"),
+        (lambda c: c["train"].update(vision=np.full((4, 5, 20), "a")), r"'vision': expected numbers"),
+        (lambda c: c["train"].update(id=[1, 2, 3, 4]), r"key 'id': expected a list of strings"),
+    ],
+)
 def test_bad_content_names_file_split_and_key(tmp_path, change, message):
     content = _valid()
     change(content)
@@ -123,16 +132,27 @@ def test_not_a_pickle_or_not_a_dict(tmp_path):
         mmsa.load(_write(tmp_path / "list.pkl", [1, 2]))
 
 
-_SEED_BYTES = pickle.dumps({"train": _split(2, 3, 3, 2), "valid": _split(1, 3, 3, 2),
-                            "test": _split(1, 3, 3, 2, lengths=False)}, protocol=4)
+_SEED_BYTES = pickle.dumps(
+    {"train": _split(2, 3, 3, 2), "valid": _split(1, 3, 3, 2), "test": _split(1, 3, 3, 2, lengths=False)},
+    protocol=4,
+)
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(edits=st.lists(st.tuples(st.integers(0, len(_SEED_BYTES) - 1), st.integers(0, 255),
-                                st.sampled_from(["set", "insert", "delete"])), min_size=1, max_size=6),
-       cut=st.integers(0, len(_SEED_BYTES)))
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(_SEED_BYTES) - 1),
+            st.integers(0, 255),
+            st.sampled_from(["set", "insert", "delete"]),
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    cut=st.integers(0, len(_SEED_BYTES)),
+)
 def test_mutated_pickles_raise_only_documented_errors(tmp_path, edits, cut):
-    data = bytearray(_SEED_BYTES[:max(cut, len(_SEED_BYTES) // 2)])
+    data = bytearray(_SEED_BYTES[: max(cut, len(_SEED_BYTES) // 2)])
     for position, value, kind in edits:
         position %= max(len(data), 1)
         if kind == "set" and data:
@@ -152,19 +172,35 @@ def test_mutated_pickles_raise_only_documented_errors(tmp_path, edits, cut):
 
 
 _VALUES = st.one_of(
-    st.none(), st.integers(-5, 5), st.floats(allow_nan=True), st.text(max_size=5),
+    st.none(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
     st.lists(st.one_of(st.integers(-2, 600), st.text(max_size=3), st.floats()), max_size=5),
-    hnp.arrays(st.sampled_from([np.float32, np.float64, np.int64, np.bool_, np.dtype("U2")]),
-               hnp.array_shapes(min_dims=0, max_dims=4, max_side=6)),
-    hnp.arrays(object, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
-               elements=st.none() | st.integers(-3, 3) | st.text(max_size=2)),
+    hnp.arrays(
+        st.sampled_from([np.float32, np.float64, np.int64, np.bool_, np.dtype("U2")]),
+        hnp.array_shapes(min_dims=0, max_dims=4, max_side=6),
+    ),
+    hnp.arrays(
+        object,
+        hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+        elements=st.none() | st.integers(-3, 3) | st.text(max_size=2),
+    ),
 )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(changes=st.lists(st.tuples(st.sampled_from(mmsa.SPLITS),
-                                  st.sampled_from(sorted(_split(1)) + ["text", "extra"]),
-                                  st.one_of(st.just("delete"), _VALUES)), min_size=1, max_size=4))
+@given(
+    changes=st.lists(
+        st.tuples(
+            st.sampled_from(mmsa.SPLITS),
+            st.sampled_from(sorted(_split(1)) + ["text", "extra"]),
+            st.one_of(st.just("delete"), _VALUES),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
 def test_structurally_mutated_content_raises_only_format_errors(tmp_path, changes):
     content = _valid()
     for split, key, value in changes:

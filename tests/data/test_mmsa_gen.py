@@ -80,7 +80,10 @@ def test_mosei_like_files_have_mosei_dimensions(tiny):
     aligned = mmsa.load_arrays(out / "MOSEI" / "aligned_50.pkl")
     samples = mmsa.load(out / "MOSEI" / "unaligned_50.pkl", report)
     assert {k: len(v) for k, v in samples.items()} == summary["MOSEI"]["segments"]
-    assert aligned["train"]["audio"].shape[1:] == (50, 74) and aligned["train"]["vision"].shape[1:] == (50, 35)
+    assert aligned["train"]["audio"].shape[1:] == (50, 74) and aligned["train"]["vision"].shape[1:] == (
+        50,
+        35,
+    )
     first = samples["train"][0]
     assert first.audio.shape[1] == 74 and first.vision.shape[1] == 35
     assert report.total_nonfinite == summary["MOSEI"]["unaligned_audio_neg_inf"] > 0
@@ -91,8 +94,12 @@ def test_mosei_like_files_have_mosei_dimensions(tiny):
 def test_faces_and_voices_follow_the_sentiment(tiny):
     samples = [s for items in mmsa.load(tiny[0] / "MOSI" / "unaligned_50.pkl").values() for s in items]
     labels = np.array([s.label for s in samples])
-    smile = np.array([s.vision[:, ACTION_UNITS.index("AU12")].mean() - s.vision[:, ACTION_UNITS.index("AU04")].mean()
-                      for s in samples])
+    smile = np.array(
+        [
+            s.vision[:, ACTION_UNITS.index("AU12")].mean() - s.vision[:, ACTION_UNITS.index("AU04")].mean()
+            for s in samples
+        ]
+    )
     assert np.corrcoef(smile, labels)[0, 1] > 0.2
 
 
@@ -107,8 +114,9 @@ def test_ground_truth_explains_labels_with_personal_bias(tiny):
 
 def test_74d_audio_features_extend_the_5d_ones():
     rng = np.random.default_rng(0)
-    signal = np.concatenate([np.zeros(800), 0.3 * np.sin(2 * np.pi * 150 * np.arange(8000) / 16000),
-                             0.05 * rng.normal(size=4000)]).astype(np.float32)
+    signal = np.concatenate(
+        [np.zeros(800), 0.3 * np.sin(2 * np.pi * 150 * np.arange(8000) / 16000), 0.05 * rng.normal(size=4000)]
+    ).astype(np.float32)
     full = mmsa_gen.audio_features_74(signal)
     assert full.shape == (1 + len(signal) // 160, 74)
     np.testing.assert_array_equal(full[:, :5], audio_features(signal))

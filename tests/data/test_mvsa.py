@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections import Counter
 from pathlib import Path
@@ -47,13 +46,16 @@ def test_parse_single_and_multiple_lines():
     assert post_id == "9" and pairs[2] == ("negative", "positive")
 
 
-@pytest.mark.parametrize("line, message", [
-    ("12", "got 1 field"),
-    ("12\tpositive,neutral\tneutral,neutral", "got 3 field"),
-    ("12\tpositive", "'text,image'"),
-    ("12\thappy,neutral", "unknown label 'happy'"),
-    ("../x\tpositive,neutral", "post id"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("12", "got 1 field"),
+        ("12\tpositive,neutral\tneutral,neutral", "got 3 field"),
+        ("12\tpositive", "'text,image'"),
+        ("12\thappy,neutral", "unknown label 'happy'"),
+        ("../x\tpositive,neutral", "post id"),
+    ],
+)
 def test_malformed_lines_name_file_and_line(line, message):
     with pytest.raises(mvsa.MVSAFormatError, match=message) as info:
         mvsa.parse_label_line(line, 1, "labels.txt", 7)
@@ -69,10 +71,15 @@ def test_too_few_fields_in_a_file_names_file_and_line(tmp_path):
 
 
 @settings(max_examples=300, deadline=None)
-@given(line=st.one_of(
-    st.lists(st.sampled_from(list("\t,\r 0123456789abx-_/.") + list(MVSA_CLASSES)), max_size=30).map("".join),
-    st.text(max_size=60)),
-    annotators=st.sampled_from([1, 3]))
+@given(
+    line=st.one_of(
+        st.lists(st.sampled_from(list("\t,\r 0123456789abx-_/.") + list(MVSA_CLASSES)), max_size=30).map(
+            "".join
+        ),
+        st.text(max_size=60),
+    ),
+    annotators=st.sampled_from([1, 3]),
+)
 def test_label_line_fuzz_only_documented_error(line, annotators):
     try:
         post_id, pairs = mvsa.parse_label_line(line, annotators, "f.txt", 1)
@@ -84,8 +91,11 @@ def test_label_line_fuzz_only_documented_error(line, annotators):
 
 
 @settings(max_examples=200, deadline=None)
-@given(pairs=st.lists(st.tuples(st.sampled_from(MVSA_CLASSES), st.sampled_from(MVSA_CLASSES)),
-                      min_size=3, max_size=3))
+@given(
+    pairs=st.lists(
+        st.tuples(st.sampled_from(MVSA_CLASSES), st.sampled_from(MVSA_CLASSES)), min_size=3, max_size=3
+    )
+)
 def test_resolution_rules_against_a_direct_statement(pairs):
     outcome = mvsa.resolve_labels(pairs)
     texts, images = Counter(p[0] for p in pairs), Counter(p[1] for p in pairs)
@@ -102,10 +112,10 @@ def test_resolution_rules_against_a_direct_statement(pairs):
 
 def test_cleaning_rules_on_a_handmade_multiple_tree(tmp_path):
     lines = [
-        "1\tpositive,positive\tpositive,neutral\tneutral,positive",   # positive / positive
-        "2\tneutral,negative\tneutral,negative\tpositive,neutral",    # neutral text -> negative
+        "1\tpositive,positive\tpositive,neutral\tneutral,positive",  # positive / positive
+        "2\tneutral,negative\tneutral,negative\tpositive,neutral",  # neutral text -> negative
         "3\tpositive,negative\tpositive,negative\tpositive,negative",  # conflict -> dropped
-        "4\tpositive,neutral\tnegative,neutral\tneutral,neutral",     # text has no majority
+        "4\tpositive,neutral\tnegative,neutral\tneutral,neutral",  # text has no majority
         "5\tneutral,neutral\tneutral,neutral\tneutral,neutral",
     ]
     root = _tree(tmp_path / "MVSA", lines, annotators=3)
@@ -125,7 +135,7 @@ def test_encodings_broken_and_missing_files_are_counted(tmp_path):
     root = _tree(tmp_path / "MVSA_Single", lines + ["1\tnegative,negative"])
     data = root / "data"
     (data / "2.txt").write_bytes("caf\u00e9 \u00e0 Z\u00fcrich".encode("latin-1"))
-    (data / "3.txt").write_bytes("\ufeffsmile \U0001F60A".encode("utf-8"))
+    (data / "3.txt").write_bytes("\ufeffsmile \U0001f60a".encode("utf-8"))
     (data / "4.jpg").write_bytes(b"")
     (data / "5.jpg").write_bytes(_jpeg()[:60])
     (data / "6.txt").unlink()
@@ -134,10 +144,17 @@ def test_encodings_broken_and_missing_files_are_counted(tmp_path):
     posts = {p.id: p for p in mvsa.load(root, "single", report=report)}
     assert sorted(posts) == ["1", "2", "3"]
     assert posts["2"].text == "caf\u00e9 \u00e0 Z\u00fcrich"
-    assert posts["3"].text == "smile \U0001F60A"
+    assert posts["3"].text == "smile \U0001f60a"
     assert report.as_dict() == {
-        "label_lines": 8, "duplicate_ids": 1, "no_agreement": 0, "conflicting": 0, "missing_text": 1,
-        "missing_image": 1, "broken_image": 2, "latin1_texts": 1, "kept": 3,
+        "label_lines": 8,
+        "duplicate_ids": 1,
+        "no_agreement": 0,
+        "conflicting": 0,
+        "missing_text": 1,
+        "missing_image": 1,
+        "broken_image": 2,
+        "latin1_texts": 1,
+        "kept": 3,
     }
 
 
@@ -169,7 +186,7 @@ def test_generated_tweets_and_images_look_like_mvsa(tiny):
     out, _ = tiny
     posts = mvsa.load(out, "single")
     texts = " ".join(p.text for p in posts)
-    for marker in ("#", "@", "http://t.co/", "\U0001F60A"):
+    for marker in ("#", "@", "http://t.co/", "\U0001f60a"):
         assert marker in texts
     with Image.open(posts[0].image_path) as image:
         assert image.format == "JPEG" and image.size == (128, 128)
@@ -186,19 +203,12 @@ def test_image_brightness_carries_sentiment(tiny):
     assert means["positive"] > means["neutral"] > means["negative"]
 
 
-def _tree_hash(root: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def test_same_seed_same_bytes_other_seed_differs(tiny, tmp_path):
+def test_same_seed_same_bytes_other_seed_differs(tree_hash, tiny, tmp_path):
     out, summary = tiny
     assert write_mvsa_corpus(tmp_path / "a", "tiny", seed=3, progress=False) == summary
-    assert _tree_hash(tmp_path / "a") == _tree_hash(out)
+    assert tree_hash(tmp_path / "a") == tree_hash(out)
     write_mvsa_corpus(tmp_path / "b", "tiny", seed=4, progress=False)
-    assert _tree_hash(tmp_path / "b") != _tree_hash(out)
+    assert tree_hash(tmp_path / "b") != tree_hash(out)
 
 
 def test_split_posts_is_stratified_disjoint_and_deterministic(tiny):

@@ -17,13 +17,19 @@ from course_lib.data.synthetic.corpora import CORPORA, PRESETS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``python -m course_lib bench corpora``."""
-    parser.add_argument("--presets", nargs="+", choices=PRESETS, default=list(PRESETS),
-                        help="presets to time (default: all)")
+    parser.add_argument(
+        "--presets", nargs="+", choices=PRESETS, default=list(PRESETS), help="presets to time (default: all)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
-    parser.add_argument("--only", nargs="+", choices=list(CORPORA), default=None,
-                        help="time only these corpora")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="keep the corpora in OUT/<preset> (default: a scratch folder, deleted)")
+    parser.add_argument(
+        "--only", nargs="+", choices=list(CORPORA), default=None, help="time only these corpora"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="keep the corpora in OUT/<preset> (default: a scratch folder, deleted)",
+    )
 
 
 def disk_size(path: Path) -> int:
@@ -50,8 +56,10 @@ def _report(out: Path, preset: str, result: dict) -> None:
     print(f"  {'total':8s} {total_seconds:8.1f} s {_megabytes(int(total_bytes))}")
     summary = result["corpora"].get("iemocap")
     if summary:
-        print(f"  IEMOCAP-like: {summary['turns']} turns, {summary['dialogues']} dialogues, "
-              f"mean turn {summary['duration_mean_s']:.2f} s")
+        print(
+            f"  IEMOCAP-like: {summary['turns']} turns, {summary['dialogues']} dialogues, "
+            f"mean turn {summary['duration_mean_s']:.2f} s"
+        )
         for split, counts in summary["labels"].items():
             print(f"    {split:6s} " + "  ".join(f"{label} {n}" for label, n in counts.items()))
         for side, scores in oracle_scores(out).items():

@@ -37,8 +37,11 @@ CORPUS_FILE = "corpus.json"
 
 #: Corpus name -> (writer module, writer function, paths it writes under out_dir).
 CORPORA: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "iemocap": ("course_lib.data.synthetic.iemocap_gen", "write_iemocap_corpus",
-                ("IEMOCAP_full_release", "iemocap_ground_truth.csv")),
+    "iemocap": (
+        "course_lib.data.synthetic.iemocap_gen",
+        "write_iemocap_corpus",
+        ("IEMOCAP_full_release", "iemocap_ground_truth.csv"),
+    ),
     "mmsa": ("course_lib.data.synthetic.mmsa_gen", "write_mmsa_corpus", ("MOSI", "MOSEI")),
     "mvsa": ("course_lib.data.synthetic.mvsa_gen", "write_mvsa_corpus", ("MVSA_Single", "MVSA")),
 }
@@ -131,7 +134,10 @@ def read_corpus_record(out_dir: Path | str) -> dict[str, Any] | None:
 
 
 def ensure_corpora(
-    out_dir: Path | str | None = None, preset: str = "tiny", seed: int = 0, progress: bool = True,
+    out_dir: Path | str | None = None,
+    preset: str = "tiny",
+    seed: int = 0,
+    progress: bool = True,
 ) -> Path:
     """Generate the three corpora unless an identical complete generation is present.
 

@@ -72,22 +72,41 @@ EMOTION_CENTRES: dict[str, tuple[float, float, float]] = {
 
 #: Category names used in the ``C-`` rater lines.
 CATEGORY_NAMES: dict[str, str] = {
-    "neu": "Neutral", "fru": "Frustration", "ang": "Anger", "sad": "Sadness", "hap": "Happiness",
-    "exc": "Excited", "sur": "Surprise", "oth": "Other", "fea": "Fear", "dis": "Disgust",
+    "neu": "Neutral",
+    "fru": "Frustration",
+    "ang": "Anger",
+    "sad": "Sadness",
+    "hap": "Happiness",
+    "exc": "Excited",
+    "sur": "Surprise",
+    "oth": "Other",
+    "fea": "Fear",
+    "dis": "Disgust",
 }
 
 #: Emotions raters confuse with each one (used for disagreements).
 CONFUSIONS: dict[str, tuple[str, ...]] = {
-    "neu": ("fru", "sad", "hap"), "fru": ("ang", "neu", "sad"), "ang": ("fru", "dis"),
-    "sad": ("neu", "fru"), "hap": ("exc", "neu"), "exc": ("hap", "sur"),
-    "sur": ("exc", "hap"), "oth": ("neu", "fru"),
+    "neu": ("fru", "sad", "hap"),
+    "fru": ("ang", "neu", "sad"),
+    "ang": ("fru", "dis"),
+    "sad": ("neu", "fru"),
+    "hap": ("exc", "neu"),
+    "exc": ("hap", "sur"),
+    "sur": ("exc", "hap"),
+    "oth": ("neu", "fru"),
 }
 
 #: IEMOCAP-like prior of latent emotions (6-class shares from the 7,433 usual
 #: turns, plus a few surprised and "other" turns).
 DEFAULT_PRIORS: dict[str, float] = {
-    "neu": 0.225, "fru": 0.245, "ang": 0.145, "sad": 0.143, "hap": 0.086, "exc": 0.138,
-    "sur": 0.02, "oth": 0.01,
+    "neu": 0.225,
+    "fru": 0.245,
+    "ang": 0.145,
+    "sad": 0.143,
+    "hap": 0.086,
+    "exc": 0.138,
+    "sur": 0.02,
+    "oth": 0.01,
 }
 
 #: One (eSpeak voice, variant) per speaker, per session: (female, male).
@@ -100,10 +119,32 @@ SESSION_VOICES: tuple[tuple[tuple[str, str], tuple[str, str]], ...] = (
 )
 
 MANIFEST_COLUMNS: tuple[str, ...] = (
-    "utterance_id", "dialogue_id", "session", "split", "speaker", "gender", "label", "emotion",
-    "dominant_emotion", "valence", "arousal", "dominance", "text_informative", "text_valence",
-    "text_cue", "arousal_expressed", "speaker_expressiveness", "speaker_arousal_bias", "pitch",
-    "pitch_range", "rate", "volume", "snr_db", "start", "end", "text",
+    "utterance_id",
+    "dialogue_id",
+    "session",
+    "split",
+    "speaker",
+    "gender",
+    "label",
+    "emotion",
+    "dominant_emotion",
+    "valence",
+    "arousal",
+    "dominance",
+    "text_informative",
+    "text_valence",
+    "text_cue",
+    "arousal_expressed",
+    "speaker_expressiveness",
+    "speaker_arousal_bias",
+    "pitch",
+    "pitch_range",
+    "rate",
+    "volume",
+    "snr_db",
+    "start",
+    "end",
+    "text",
 )
 
 
@@ -165,7 +206,10 @@ class IemocapParams:
     def __post_init__(self) -> None:
         if not 1 <= self.sessions <= len(SESSION_VOICES):
             raise ValueError(f"sessions must be in [1, {len(SESSION_VOICES)}], got {self.sessions}")
-        if self.dialogues_per_session < 1 or not 1 <= self.turns_per_dialogue[0] <= self.turns_per_dialogue[1]:
+        if (
+            self.dialogues_per_session < 1
+            or not 1 <= self.turns_per_dialogue[0] <= self.turns_per_dialogue[1]
+        ):
             raise ValueError("need at least one dialogue per session and a valid turns_per_dialogue range")
         unknown = set(self.priors) - set(LATENT_EMOTIONS)
         if unknown or sum(self.priors.values()) <= 0:
@@ -225,13 +269,20 @@ def _speakers(session: int, params: IemocapParams, seed: int) -> tuple[_Speaker,
     speakers = []
     for gender, (voice_name, variant) in zip("FM", SESSION_VOICES[session - 1]):
         low, high = (55, 72) if gender == "F" else (25, 42)
-        speakers.append(_Speaker(
-            id=f"Ses{session:02d}_{gender}", gender=gender, voice_name=voice_name, variant=variant,
-            pitch=float(rng.uniform(low, high)), pitch_range=float(rng.uniform(40, 60)),
-            rate=float(rng.uniform(150, 180)), volume=float(rng.uniform(90, 110)),
-            expressiveness=float(rng.uniform(*params.expressiveness)),
-            arousal_bias=float(rng.normal(0.0, params.speaker_arousal_bias)),
-        ))
+        speakers.append(
+            _Speaker(
+                id=f"Ses{session:02d}_{gender}",
+                gender=gender,
+                voice_name=voice_name,
+                variant=variant,
+                pitch=float(rng.uniform(low, high)),
+                pitch_range=float(rng.uniform(40, 60)),
+                rate=float(rng.uniform(150, 180)),
+                volume=float(rng.uniform(90, 110)),
+                expressiveness=float(rng.uniform(*params.expressiveness)),
+                arousal_bias=float(rng.normal(0.0, params.speaker_arousal_bias)),
+            )
+        )
     return speakers[0], speakers[1]
 
 
@@ -239,7 +290,8 @@ def _prosody(speaker: _Speaker, arousal: float, strength: float) -> Voice:
     """Map expressed arousal to eSpeak prosody around the speaker's baseline."""
     a = arousal * strength
     return Voice(
-        name=speaker.voice_name, variant=speaker.variant,
+        name=speaker.voice_name,
+        variant=speaker.variant,
         pitch=int(np.clip(round(speaker.pitch + 22 * a), 0, 100)),
         pitch_range=int(np.clip(round(speaker.pitch_range + 32 * a), 0, 100)),
         rate=int(np.clip(round(speaker.rate * (1 + 0.22 * a)), 80, 450)),
@@ -263,8 +315,10 @@ def _dialogue_names(session: int, count: int) -> list[str]:
             names.append(f"Ses{session:02d}{side}_impro{(impro - 1) % 9 + 1:02d}" + _suffix(impro, 9))
         else:
             script += 1
-            names.append(f"Ses{session:02d}{side}_script{(script - 1) // 3 % 9 + 1:02d}_{(script - 1) % 3 + 1}"
-                         + _suffix(script, 27))
+            names.append(
+                f"Ses{session:02d}{side}_script{(script - 1) // 3 % 9 + 1:02d}_{(script - 1) % 3 + 1}"
+                + _suffix(script, 27)
+            )
     return names
 
 
@@ -327,7 +381,10 @@ def _dominant_emotions(session: int, count: int, params: IemocapParams, seed: in
 
 
 def _plan_dialogue(
-    rng: np.random.Generator, name: str, speakers: tuple[_Speaker, _Speaker], params: IemocapParams,
+    rng: np.random.Generator,
+    name: str,
+    speakers: tuple[_Speaker, _Speaker],
+    params: IemocapParams,
     dominant: str,
 ) -> list[_Turn]:
     """Draw the latent story of one dialogue (no audio yet)."""
@@ -351,10 +408,13 @@ def _plan_dialogue(
         previous[speaker.id] = emotion
         label = "xxx" if rng.random() < params.xxx_rate else emotion
         centre = EMOTION_CENTRES[emotion]
-        valence, arousal, dominance = (float(np.clip(c + rng.normal(0, params.latent_noise), -1, 1))
-                                       for c in centre)
+        valence, arousal, dominance = (
+            float(np.clip(c + rng.normal(0, params.latent_noise), -1, 1)) for c in centre
+        )
         informative = bool(rng.random() >= params.uninformative_text)
-        text_valence = float(np.clip(valence + rng.normal(0, params.text_noise), -1, 1)) if informative else 0.0
+        text_valence = (
+            float(np.clip(valence + rng.normal(0, params.text_noise), -1, 1)) if informative else 0.0
+        )
         if informative and rng.random() < params.text_specificity:
             text = language.emotion_sentence(rng, emotion, True, specificity=1.0)[0]
             cue = emotion
@@ -362,16 +422,30 @@ def _plan_dialogue(
             text, cue = language.sentence(rng, text_valence, informative), ""
         laughter = 0.7 if emotion in ("hap", "exc") else 0.0
         text = language.add_tags(rng, text, params.tag_rate * (2 if laughter else 1), laughter)
-        expressed = speaker.expressiveness * arousal + speaker.arousal_bias + rng.normal(0, params.arousal_noise)
+        expressed = (
+            speaker.expressiveness * arousal + speaker.arousal_bias + rng.normal(0, params.arousal_noise)
+        )
         snr = float(params.snr_db + rng.uniform(-params.snr_spread, params.snr_spread))
         utterance_id = f"{name}_{speaker.gender}{counters[speaker.gender]:03d}"
         counters[speaker.gender] += 1
-        turns.append(_Turn(
-            utterance_id=utterance_id, speaker=speaker, label=label, emotion=emotion, valence=valence,
-            arousal=arousal, dominance=dominance, text=text, text_informative=informative,
-            text_valence=text_valence, text_cue=cue, arousal_expressed=float(expressed),
-            voice=_prosody(speaker, float(expressed), params.arousal_strength), snr_db=snr,
-        ))
+        turns.append(
+            _Turn(
+                utterance_id=utterance_id,
+                speaker=speaker,
+                label=label,
+                emotion=emotion,
+                valence=valence,
+                arousal=arousal,
+                dominance=dominance,
+                text=text,
+                text_informative=informative,
+                text_valence=text_valence,
+                text_cue=cue,
+                arousal_expressed=float(expressed),
+                voice=_prosody(speaker, float(expressed), params.arousal_strength),
+                snr_db=snr,
+            )
+        )
     return turns
 
 
@@ -381,7 +455,7 @@ def _noise(rng: np.random.Generator, n: int, colour: float) -> np.ndarray:
 
     white = rng.standard_normal(n + 256)
     coloured = lfilter([1.0 - colour], [1.0, -colour], white)[256:]
-    return coloured / max(float(np.sqrt(np.mean(coloured ** 2))), 1e-12)
+    return coloured / max(float(np.sqrt(np.mean(coloured**2))), 1e-12)
 
 
 def _render(rng: np.random.Generator, turn: _Turn, colour: float) -> np.ndarray:
@@ -427,24 +501,44 @@ def _write_wav(path: Path, audio: np.ndarray) -> None:
 def _manifest_row(turn: _Turn, name: str, session: int, dominant: str) -> dict[str, Any]:
     speaker = turn.speaker
     return {
-        "utterance_id": turn.utterance_id, "dialogue_id": name, "session": session,
-        "split": split_of(session), "speaker": speaker.id, "gender": speaker.gender,
-        "label": turn.label, "emotion": turn.emotion, "dominant_emotion": dominant,
-        "valence": f"{turn.valence:.4f}", "arousal": f"{turn.arousal:.4f}",
-        "dominance": f"{turn.dominance:.4f}", "text_informative": int(turn.text_informative),
-        "text_valence": f"{turn.text_valence:.4f}", "text_cue": turn.text_cue,
+        "utterance_id": turn.utterance_id,
+        "dialogue_id": name,
+        "session": session,
+        "split": split_of(session),
+        "speaker": speaker.id,
+        "gender": speaker.gender,
+        "label": turn.label,
+        "emotion": turn.emotion,
+        "dominant_emotion": dominant,
+        "valence": f"{turn.valence:.4f}",
+        "arousal": f"{turn.arousal:.4f}",
+        "dominance": f"{turn.dominance:.4f}",
+        "text_informative": int(turn.text_informative),
+        "text_valence": f"{turn.text_valence:.4f}",
+        "text_cue": turn.text_cue,
         "arousal_expressed": f"{turn.arousal_expressed:.4f}",
         "speaker_expressiveness": f"{speaker.expressiveness:.4f}",
-        "speaker_arousal_bias": f"{speaker.arousal_bias:.4f}", "pitch": turn.voice.pitch,
-        "pitch_range": turn.voice.pitch_range, "rate": turn.voice.rate, "volume": turn.voice.volume,
-        "snr_db": f"{turn.snr_db:.2f}", "start": f"{turn.start:.4f}", "end": f"{turn.end:.4f}",
+        "speaker_arousal_bias": f"{speaker.arousal_bias:.4f}",
+        "pitch": turn.voice.pitch,
+        "pitch_range": turn.voice.pitch_range,
+        "rate": turn.voice.rate,
+        "volume": turn.voice.volume,
+        "snr_db": f"{turn.snr_db:.2f}",
+        "start": f"{turn.start:.4f}",
+        "end": f"{turn.end:.4f}",
         "text": turn.text,
     }
 
 
 def _write_dialogue(
-    session_dir: Path, session: int, name: str, speakers: tuple[_Speaker, _Speaker],
-    params: IemocapParams, seed: int, dialogue_index: int, dominant: str,
+    session_dir: Path,
+    session: int,
+    name: str,
+    speakers: tuple[_Speaker, _Speaker],
+    params: IemocapParams,
+    seed: int,
+    dialogue_index: int,
+    dominant: str,
 ) -> tuple[list[dict[str, Any]], float]:
     rng = np.random.default_rng([seed, 202, session, dialogue_index])
     turns = _plan_dialogue(rng, name, speakers, params, dominant)
@@ -470,7 +564,7 @@ def _write_dialogue(
         whole = np.zeros(int((clock + 1.0) * SAMPLE_RATE), np.float32)
         for start, audio in pieces:
             at = round(start * SAMPLE_RATE)
-            whole[at:at + audio.size] += audio
+            whole[at : at + audio.size] += audio
         _write_wav(dialog / "wav" / f"{name}.wav", np.clip(whole, -1, 1))
     rows = [_manifest_row(turn, name, session, dominant) for turn in turns]
     return rows, sum(turn.end - turn.start for turn in turns)
@@ -491,7 +585,10 @@ def resolve_params(preset: str, **overrides: Any) -> IemocapParams:
 
 
 def write_iemocap_corpus(
-    out_dir: Path, preset: str = "tiny", seed: int = 0, progress: bool = True,
+    out_dir: Path,
+    preset: str = "tiny",
+    seed: int = 0,
+    progress: bool = True,
     params: IemocapParams | None = None,
 ) -> dict[str, Any]:
     """Write the IEMOCAP-like corpus and its ground-truth manifest under ``out_dir``.
@@ -521,10 +618,12 @@ def write_iemocap_corpus(
             jobs.append((session, index, name, speakers, dominants[index]))
     rows: list[dict[str, Any]] = []
     duration = 0.0
-    for session, index, name, speakers, dominant in tqdm(jobs, desc="IEMOCAP-like", unit="dialogue",
-                                                         disable=not progress):
-        dialogue_rows, seconds = _write_dialogue(root / f"Session{session}", session, name, speakers,
-                                                 params, seed, index, dominant)
+    for session, index, name, speakers, dominant in tqdm(
+        jobs, desc="IEMOCAP-like", unit="dialogue", disable=not progress
+    ):
+        dialogue_rows, seconds = _write_dialogue(
+            root / f"Session{session}", session, name, speakers, params, seed, index, dominant
+        )
         rows.extend(dialogue_rows)
         duration += seconds
     with open(out_dir / MANIFEST_NAME, "w", encoding="utf-8", newline="") as handle:
@@ -560,7 +659,9 @@ def _oracle_features(rows: list[dict[str, str]], side: str) -> np.ndarray:
     return np.asarray(features, dtype=np.float64)
 
 
-def oracle_scores(corpus_dir: Path, classes: tuple[str, ...] = IEMOCAP_CLASSES) -> dict[str, dict[str, float]]:
+def oracle_scores(
+    corpus_dir: Path, classes: tuple[str, ...] = IEMOCAP_CLASSES
+) -> dict[str, dict[str, float]]:
     """Ceiling weighted F1 of a classifier that sees the generator's latent variables.
 
     A logistic regression is fitted on the training sessions (1-3) of the

@@ -23,8 +23,14 @@ import numpy as np
 
 #: Valence in [-1, 1] that each emotion code's text conveys.
 EMOTION_VALENCE: dict[str, float] = {
-    "neu": 0.0, "hap": 0.65, "exc": 0.8, "sur": 0.3,
-    "fru": -0.55, "ang": -0.8, "sad": -0.65, "oth": 0.0,
+    "neu": 0.0,
+    "hap": 0.65,
+    "exc": 0.8,
+    "sur": 0.3,
+    "fru": -0.55,
+    "ang": -0.8,
+    "sad": -0.65,
+    "oth": 0.0,
 }
 
 #: Emotion-specific cue phrases (used with probability ``specificity``).
@@ -50,8 +56,19 @@ _NEGATIVE = {
 _POSITIVE_VERBS = ("love", "like", "enjoy", "appreciate")
 _NEGATIVE_VERBS = ("hate", "can't stand", "dislike", "regret")
 _TOPICS = (
-    "the job", "this place", "the trip", "your idea", "the wedding", "the news", "the plan",
-    "the house", "the result", "this weekend", "the letter", "the interview", "the flight",
+    "the job",
+    "this place",
+    "the trip",
+    "your idea",
+    "the wedding",
+    "the news",
+    "the plan",
+    "the house",
+    "the result",
+    "this weekend",
+    "the letter",
+    "the interview",
+    "the flight",
 )
 _PLACES = ("store", "office", "station", "bank", "airport", "library", "kitchen", "park")
 _OBJECTS = ("keys", "ticket", "phone", "bag", "forms", "coat", "wallet", "papers")
@@ -96,8 +113,12 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...]) -> str:
 
 def _fill(rng: np.random.Generator, template: str, **slots: str) -> str:
     values = {
-        "opener": _pick(rng, _OPENERS), "topic": _pick(rng, _TOPICS), "place": _pick(rng, _PLACES),
-        "object": _pick(rng, _OBJECTS), "day": _pick(rng, _DAYS), "name": _pick(rng, _NAMES),
+        "opener": _pick(rng, _OPENERS),
+        "topic": _pick(rng, _TOPICS),
+        "place": _pick(rng, _PLACES),
+        "object": _pick(rng, _OBJECTS),
+        "day": _pick(rng, _DAYS),
+        "name": _pick(rng, _NAMES),
     }
     values.update(slots)
     text = template.format(**values)

@@ -98,8 +98,28 @@ VISION_RATE = 30
 MAX_AUDIO_FRAMES = 500
 MAX_VISION_FRAMES = 375
 AUDIO_FEATURES = ("f0", "voicing", "energy_db", "spectral_slope", "naq")
-ACTION_UNITS = ("AU01", "AU02", "AU04", "AU05", "AU06", "AU07", "AU09", "AU10", "AU12", "AU14", "AU15",
-                "AU17", "AU20", "AU23", "AU24", "AU25", "AU26", "AU28", "AU43", "AU45")
+ACTION_UNITS = (
+    "AU01",
+    "AU02",
+    "AU04",
+    "AU05",
+    "AU06",
+    "AU07",
+    "AU09",
+    "AU10",
+    "AU12",
+    "AU14",
+    "AU15",
+    "AU17",
+    "AU20",
+    "AU23",
+    "AU24",
+    "AU25",
+    "AU26",
+    "AU28",
+    "AU43",
+    "AU45",
+)
 _FRAME = 640  # 40 ms at 16 kHz
 _HOP = 160  # 10 ms
 
@@ -132,13 +152,15 @@ class MMSAPreset:
 PRESETS: dict[str, dict[str, MMSAPreset]] = {
     "tiny": {
         "MOSI": MMSAPreset(videos=12, segments=(7, 13), split=(7, 2, 3)),
-        "MOSEI": MMSAPreset(videos=10, segments=(4, 7), split=(6, 1, 3), audio_dim=74, vision_dim=35,
-                            fixed_lengths=False),
+        "MOSEI": MMSAPreset(
+            videos=10, segments=(4, 7), split=(6, 1, 3), audio_dim=74, vision_dim=35, fixed_lengths=False
+        ),
     },
     "full": {
         "MOSI": MMSAPreset(videos=90, segments=(10, 34), split=(52, 9, 29)),
-        "MOSEI": MMSAPreset(videos=60, segments=(6, 12), split=(43, 5, 12), audio_dim=74, vision_dim=35,
-                            fixed_lengths=False),
+        "MOSEI": MMSAPreset(
+            videos=60, segments=(6, 12), split=(43, 5, 12), audio_dim=74, vision_dim=35, fixed_lengths=False
+        ),
     },
 }
 
@@ -154,19 +176,52 @@ _ADJECTIVES = {
     2: ["good", "really fun", "enjoyable", "great", "very entertaining", "touching"],
     3: ["amazing", "brilliant", "absolutely fantastic", "a masterpiece", "incredible", "perfect"],
 }
-_ASPECTS = ["movie", "acting", "story", "plot", "ending", "soundtrack", "main character", "dialogue",
-            "special effects", "pacing", "cast", "script", "camera work", "humor", "villain"]
-_TEMPLATES = ["i thought the {aspect} was {adj}", "the {aspect} was {adj}", "honestly the {aspect} is {adj}",
-              "um the {aspect} was just {adj}", "i have to say the {aspect} was {adj}",
-              "overall the {aspect} was {adj}", "i felt like the {aspect} was {adj}"]
+_ASPECTS = [
+    "movie",
+    "acting",
+    "story",
+    "plot",
+    "ending",
+    "soundtrack",
+    "main character",
+    "dialogue",
+    "special effects",
+    "pacing",
+    "cast",
+    "script",
+    "camera work",
+    "humor",
+    "villain",
+]
+_TEMPLATES = [
+    "i thought the {aspect} was {adj}",
+    "the {aspect} was {adj}",
+    "honestly the {aspect} is {adj}",
+    "um the {aspect} was just {adj}",
+    "i have to say the {aspect} was {adj}",
+    "overall the {aspect} was {adj}",
+    "i felt like the {aspect} was {adj}",
+]
 _NEGATED = ["the {aspect} was not {adj}", "i would not say the {aspect} was {adj}"]
-_NEGATABLE = {"positive": ["good", "great", "fun", "funny", "interesting"], "negative": ["bad", "boring", "awful"]}
-_FILLERS = ["so i went to see it last weekend with my {person}", "it is about a {noun} who moves to a new city",
-            "the {aspect} is something you notice right away", "it came out last {month}",
-            "there is a scene in the middle with a {noun}", "so basically the {aspect} follows a {noun}",
-            "i watched it on a {day} night"]
-_FILL = {"person": ["brother", "friends", "mom", "roommate"], "noun": ["detective", "dog", "teacher", "robot"],
-         "month": ["summer", "month", "year", "week"], "day": ["friday", "sunday", "tuesday"]}
+_NEGATABLE = {
+    "positive": ["good", "great", "fun", "funny", "interesting"],
+    "negative": ["bad", "boring", "awful"],
+}
+_FILLERS = [
+    "so i went to see it last weekend with my {person}",
+    "it is about a {noun} who moves to a new city",
+    "the {aspect} is something you notice right away",
+    "it came out last {month}",
+    "there is a scene in the middle with a {noun}",
+    "so basically the {aspect} follows a {noun}",
+    "i watched it on a {day} night",
+]
+_FILL = {
+    "person": ["brother", "friends", "mom", "roommate"],
+    "noun": ["detective", "dog", "teacher", "robot"],
+    "month": ["summer", "month", "year", "week"],
+    "day": ["friday", "sunday", "tuesday"],
+}
 
 
 def _pick(rng: np.random.Generator, items: list[str]) -> str:
@@ -194,6 +249,7 @@ def make_segment_text(rng: np.random.Generator, z: float, informative: bool) -> 
 
 
 # -------------------------------------------------------------------------- speakers
+
 
 @dataclass(frozen=True)
 class Speaker:
@@ -245,7 +301,8 @@ def _voice_for(speaker: Speaker, y: float):
 
     e, valence, arousal = speaker.expressiveness, y / 3.0, abs(y) / 3.0
     return Voice(
-        name=speaker.voice, variant=speaker.variant,
+        name=speaker.voice,
+        variant=speaker.variant,
         pitch=int(np.clip(round(speaker.pitch + 12 * e * valence), 0, 100)),
         pitch_range=int(np.clip(round(speaker.pitch_range + 25 * e * arousal + 8 * e * valence), 0, 100)),
         rate=int(np.clip(round(speaker.rate + 15 * e * valence + 10 * e * arousal), 80, 450)),
@@ -254,6 +311,7 @@ def _voice_for(speaker: Speaker, y: float):
 
 
 # ---------------------------------------------------------------------------- audio
+
 
 def audio_features(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
     """The 5-d frame features documented in the module docstring.
@@ -278,7 +336,7 @@ def audio_features(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
     low, high = sample_rate // 400, sample_rate // 60
     lags = np.arange(low, high + 1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        normalised = autocorr[:, low:high + 1] / autocorr[:, :1] * (_FRAME / (_FRAME - lags))
+        normalised = autocorr[:, low : high + 1] / autocorr[:, :1] * (_FRAME / (_FRAME - lags))
     normalised = np.nan_to_num(normalised, nan=0.0, posinf=0.0, neginf=0.0)
     # the shortest lag whose local peak is within 15 % of the highest one (avoids octave errors)
     peaks = np.zeros_like(normalised, dtype=bool)
@@ -295,7 +353,9 @@ def audio_features(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray:
     magnitude_db = 20.0 * np.log10(np.abs(np.fft.rfft(frames * window, axis=1)) + 1e-9)
     freqs = np.fft.rfftfreq(_FRAME, 1.0 / sample_rate) / 1000.0
     centred = freqs - freqs.mean()
-    slope = ((magnitude_db - magnitude_db.mean(axis=1, keepdims=True)) * centred).sum(axis=1) / (centred**2).sum()
+    slope = ((magnitude_db - magnitude_db.mean(axis=1, keepdims=True)) * centred).sum(axis=1) / (
+        centred**2
+    ).sum()
     slope = np.where(silent, 0.0, slope)
     # normalised amplitude quotient stand-in
     peak_to_peak = frames.max(axis=1) - frames.min(axis=1)
@@ -350,7 +410,9 @@ def audio_features_74(audio: np.ndarray, sample_rate: int = 16000) -> np.ndarray
     h1 = power[np.arange(len(f0)), np.clip(np.rint(f0 / bin_width).astype(int), 0, len(freqs) - 1)]
     h2 = power[np.arange(len(f0)), np.clip(np.rint(2 * f0 / bin_width).astype(int), 0, len(freqs) - 1)]
     h1_h2 = np.where(f0 > 0, 10.0 * np.log10((h1 + 1e-12) / (h2 + 1e-12)), 0.0)
-    loud = np.isfinite(base[:, 2]) & (base[:, 2] > np.max(np.where(np.isfinite(base[:, 2]), base[:, 2], -300)) - 30)
+    loud = np.isfinite(base[:, 2]) & (
+        base[:, 2] > np.max(np.where(np.isfinite(base[:, 2]), base[:, 2], -300)) - 30
+    )
     creak = (loud & (base[:, 1] > 0.3) & (base[:, 1] <= 0.5)).astype(np.float64)
     mcep = scipy.fft.dct(_log_mel(power, 40, sample_rate), type=2, norm="ortho", axis=1)[:, :25]
     bands = _log_mel(power, 25, sample_rate)
@@ -369,8 +431,18 @@ def _speech_span(energy_db: np.ndarray) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- vision
 
-_VALENCE_LOAD = {"AU06": 1.0, "AU12": 1.3, "AU14": 0.3, "AU04": -1.0, "AU15": -0.9, "AU17": -0.4, "AU09": -0.5,
-                 "AU10": -0.3, "AU24": -0.3, "AU07": -0.3}
+_VALENCE_LOAD = {
+    "AU06": 1.0,
+    "AU12": 1.3,
+    "AU14": 0.3,
+    "AU04": -1.0,
+    "AU15": -0.9,
+    "AU17": -0.4,
+    "AU09": -0.5,
+    "AU10": -0.3,
+    "AU24": -0.3,
+    "AU07": -0.3,
+}
 _AROUSAL_LOAD = {"AU01": 0.5, "AU02": 0.5, "AU05": 0.6, "AU26": 0.3, "AU20": 0.2, "AU23": 0.2}
 
 
@@ -415,12 +487,31 @@ def vision_features(rng: np.random.Generator, speaker: Speaker, y: float, talk: 
 
 
 #: The 15 columns :func:`facet_features` adds after the 20 action units.
-FACET_EXTRAS = ("joy", "anger", "sadness", "surprise", "fear", "disgust", "contempt", "yaw", "pitch", "roll",
-                "gaze_x", "gaze_y", "mouth_open", "brow_height", "face_confidence")
+FACET_EXTRAS = (
+    "joy",
+    "anger",
+    "sadness",
+    "surprise",
+    "fear",
+    "disgust",
+    "contempt",
+    "yaw",
+    "pitch",
+    "roll",
+    "gaze_x",
+    "gaze_y",
+    "mouth_open",
+    "brow_height",
+    "face_confidence",
+)
 _EMOTION_UNITS = {
-    "joy": ("AU06", "AU12"), "anger": ("AU04", "AU05", "AU07", "AU23"), "sadness": ("AU01", "AU04", "AU15"),
-    "surprise": ("AU01", "AU02", "AU05", "AU26"), "fear": ("AU01", "AU02", "AU04", "AU05", "AU20"),
-    "disgust": ("AU09", "AU10", "AU15"), "contempt": ("AU14",),
+    "joy": ("AU06", "AU12"),
+    "anger": ("AU04", "AU05", "AU07", "AU23"),
+    "sadness": ("AU01", "AU04", "AU15"),
+    "surprise": ("AU01", "AU02", "AU05", "AU26"),
+    "fear": ("AU01", "AU02", "AU04", "AU05", "AU20"),
+    "disgust": ("AU09", "AU10", "AU15"),
+    "contempt": ("AU14",),
 }
 
 
@@ -437,7 +528,9 @@ def facet_features(rng: np.random.Generator, units: np.ndarray, y: float) -> np.
     """
     frames = len(units)
     index = {au: i for i, au in enumerate(ACTION_UNITS)}
-    evidence = [2.0 * (units[:, [index[a] for a in aus]].mean(axis=1) - 1.0) for aus in _EMOTION_UNITS.values()]
+    evidence = [
+        2.0 * (units[:, [index[a] for a in aus]].mean(axis=1) - 1.0) for aus in _EMOTION_UNITS.values()
+    ]
     walk = np.cumsum(rng.normal(0.0, 0.4, size=(frames, 3)), axis=0)
     amplitude = rng.uniform(0.5, 2.5) * (1.0 + 0.3 * max(y, 0.0))
     nod = amplitude * np.sin(np.arange(frames) / VISION_RATE * 2 * np.pi * rng.uniform(1.0, 2.0))
@@ -451,6 +544,7 @@ def facet_features(rng: np.random.Generator, units: np.ndarray, y: float) -> np.
 
 
 # --------------------------------------------------------------------------- corpus
+
 
 def _resample_rows(x: np.ndarray, count: int) -> np.ndarray:
     if len(x) == 0:
@@ -480,7 +574,7 @@ def _align(frames: np.ndarray, word_ids: list[int | None], spans: list[tuple[int
         if word is None or word >= len(spans):
             continue
         lo, hi = spans[word]
-        chunk = frames[min(lo, len(frames) - 1): max(min(hi, len(frames)), lo + 1)]
+        chunk = frames[min(lo, len(frames) - 1) : max(min(hi, len(frames)), lo + 1)]
         if len(chunk):
             with np.errstate(invalid="ignore"):
                 out[position] = chunk.mean(axis=0)
@@ -533,21 +627,28 @@ def _segment(rng: np.random.Generator, speaker: Speaker, clip: int, cfg: MMSAPre
     return {
         "id": f"{speaker.video_id}$_${clip}",
         "raw_text": text,
-        "text_bert": np.array([encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]],
-                              dtype=np.int64),
+        "text_bert": np.array(
+            [encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]], dtype=np.int64
+        ),
         "audio_aligned": _align(audio, word_ids, spans_a),
         "vision_aligned": _align(vision, word_ids, spans_v),
-        "audio": audio[:MAX_AUDIO_FRAMES], "vision": vision[:MAX_VISION_FRAMES],
+        "audio": audio[:MAX_AUDIO_FRAMES],
+        "vision": vision[:MAX_VISION_FRAMES],
         "label": label,
-        "truth": {"id": f"{speaker.video_id}$_${clip}", "z": round(z, 4), "y": round(y, 4),
-                  "informative_text": informative},
+        "truth": {
+            "id": f"{speaker.video_id}$_${clip}",
+            "z": round(z, 4),
+            "y": round(y, 4),
+            "informative_text": informative,
+        },
     }
 
 
 def _word_ids(tokenizer, words: list[str]) -> list[int | None]:
     """Word index of each of the L token positions (None for special and padding tokens)."""
-    encoded = tokenizer(words, is_split_into_words=True, padding="max_length", truncation=True,
-                        max_length=SEQ_LEN)
+    encoded = tokenizer(
+        words, is_split_into_words=True, padding="max_length", truncation=True, max_length=SEQ_LEN
+    )
     return encoded.word_ids()
 
 
@@ -569,13 +670,16 @@ def _split_dict(segments: list[dict], aligned: bool, lengths: tuple[int, int]) -
     if not aligned:
         split["audio_lengths"] = [len(s["audio"]) for s in segments]
         split["vision_lengths"] = [len(s["vision"]) for s in segments]
-    split.update({
-        "id": [s["id"] for s in segments],
-        "annotations": annotations,
-        "classification_labels": np.array([{"Negative": 0, "Neutral": 1, "Positive": 2}[a] for a in annotations],
-                                          dtype=np.int64),
-        "regression_labels": labels,
-    })
+    split.update(
+        {
+            "id": [s["id"] for s in segments],
+            "annotations": annotations,
+            "classification_labels": np.array(
+                [{"Negative": 0, "Neutral": 1, "Positive": 2}[a] for a in annotations], dtype=np.int64
+            ),
+            "regression_labels": labels,
+        }
+    )
     return split
 
 
@@ -588,8 +692,10 @@ def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, p
     counts = [int(rng.integers(cfg.segments[0], cfg.segments[1] + 1)) for _ in speakers]
     order = rng.permutation(cfg.videos)
     n_train, n_valid, _ = cfg.split
-    split_of = {int(v): ("train" if r < n_train else "valid" if r < n_train + n_valid else "test")
-                for r, v in enumerate(order)}
+    split_of = {
+        int(v): ("train" if r < n_train else "valid" if r < n_train + n_valid else "test")
+        for r, v in enumerate(order)
+    }
     segments: dict[str, list[dict]] = {"train": [], "valid": [], "test": []}
     bar = tqdm(total=sum(counts), desc=f"{root.name}-like segments", disable=not progress, leave=False)
     for index, (speaker, count) in enumerate(zip(speakers, counts)):
@@ -608,19 +714,26 @@ def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, p
     for name, aligned in (("aligned_50.pkl", True), ("unaligned_50.pkl", False)):
         content = {split: _split_dict(items, aligned, lengths) for split, items in segments.items()}
         (root / name).write_bytes(pickle.dumps(content, protocol=4))
-        shapes[name] = {key: list(np.shape(content["train"][key])) for key in ("text_bert", "audio", "vision")}
+        shapes[name] = {
+            key: list(np.shape(content["train"][key])) for key in ("text_bert", "audio", "vision")
+        }
     truth = {
         "speakers": [{**asdict(s), "split": split_of[i]} for i, s in enumerate(speakers)],
         "segments": [s["truth"] for s in everything],
     }
-    (root / "ground_truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (root / "ground_truth.json").write_text(
+        json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     labels = np.array([s["label"] for s in everything])
     return {
         "segments": {k: len(v) for k, v in segments.items()},
         "videos": {k: sum(1 for s in split_of.values() if s == k) for k in segments},
-        "label_mean": round(float(labels.mean()), 4), "label_std": round(float(labels.std()), 4),
-        "annotations": {a: int(sum(annotation_of(float(v)) == a for v in labels))
-                        for a in ("Negative", "Neutral", "Positive")},
+        "label_mean": round(float(labels.mean()), 4),
+        "label_std": round(float(labels.std()), 4),
+        "annotations": {
+            a: int(sum(annotation_of(float(v)) == a for v in labels))
+            for a in ("Negative", "Neutral", "Positive")
+        },
         "unaligned_audio_neg_inf": int(sum(np.isneginf(s["audio"]).sum() for s in everything)),
         "shapes": shapes,
     }

@@ -100,36 +100,116 @@ PRESETS: dict[str, MVSAPreset] = {
 # ----------------------------------------------------------------------------- text
 
 _CUES = {
-    POS: ["love", "amazing", "so happy", "best day ever", "beautiful", "great", "awesome", "so proud",
-          "wonderful", "can't stop smiling", "blessed", "fantastic", "perfect"],
-    NEG: ["hate", "terrible", "so sad", "worst day ever", "awful", "so angry", "disgusting", "heartbroken",
-          "can't believe this", "ruined", "horrible", "disappointed", "sick of"],
-    NEU: ["new post", "watching", "at the station", "meeting today", "reading about", "just posted",
-          "update on", "live from", "photo of", "thinking about"],
+    POS: [
+        "love",
+        "amazing",
+        "so happy",
+        "best day ever",
+        "beautiful",
+        "great",
+        "awesome",
+        "so proud",
+        "wonderful",
+        "can't stop smiling",
+        "blessed",
+        "fantastic",
+        "perfect",
+    ],
+    NEG: [
+        "hate",
+        "terrible",
+        "so sad",
+        "worst day ever",
+        "awful",
+        "so angry",
+        "disgusting",
+        "heartbroken",
+        "can't believe this",
+        "ruined",
+        "horrible",
+        "disappointed",
+        "sick of",
+    ],
+    NEU: [
+        "new post",
+        "watching",
+        "at the station",
+        "meeting today",
+        "reading about",
+        "just posted",
+        "update on",
+        "live from",
+        "photo of",
+        "thinking about",
+    ],
 }
 _TEMPLATES = {
-    POS: ["{cue} {topic} {emoji}", "{topic} is {cue} {emoji}", "{cue}! {topic} with {mention}",
-          "Feeling {cue} about {topic}", "{topic} today, {cue} {emoji} {emoji}"],
-    NEG: ["{cue} {topic} {emoji}", "{topic} is {cue} {emoji}", "{cue}... {topic} again",
-          "Feeling {cue} about {topic}", "{topic} today, {cue} {emoji}"],
-    NEU: ["{cue} {topic}", "{topic}: {cue}", "{cue} {topic} with {mention}", "{topic} at 5pm",
-          "{cue} the {topic}"],
+    POS: [
+        "{cue} {topic} {emoji}",
+        "{topic} is {cue} {emoji}",
+        "{cue}! {topic} with {mention}",
+        "Feeling {cue} about {topic}",
+        "{topic} today, {cue} {emoji} {emoji}",
+    ],
+    NEG: [
+        "{cue} {topic} {emoji}",
+        "{topic} is {cue} {emoji}",
+        "{cue}... {topic} again",
+        "Feeling {cue} about {topic}",
+        "{topic} today, {cue} {emoji}",
+    ],
+    NEU: [
+        "{cue} {topic}",
+        "{topic}: {cue}",
+        "{cue} {topic} with {mention}",
+        "{topic} at 5pm",
+        "{cue} the {topic}",
+    ],
 }
 _EMOJI = {
-    POS: ["\U0001F60D", "\U0001F60A", "\U0001F389", "\u2764\ufe0f", "\U0001F44D", "\u2600\ufe0f", ":)", ":D"],
-    NEG: ["\U0001F622", "\U0001F621", "\U0001F494", "\U0001F44E", "\U0001F61E", ":(", ":'("],
-    NEU: ["\U0001F4F7", "\U0001F914", "\U0001F4F0"],
+    POS: ["\U0001f60d", "\U0001f60a", "\U0001f389", "\u2764\ufe0f", "\U0001f44d", "\u2600\ufe0f", ":)", ":D"],
+    NEG: ["\U0001f622", "\U0001f621", "\U0001f494", "\U0001f44e", "\U0001f61e", ":(", ":'("],
+    NEU: ["\U0001f4f7", "\U0001f914", "\U0001f4f0"],
 }
 _HASHTAGS = {
     POS: ["#love", "#happy", "#blessed", "#win", "#sunshine", "#goodvibes"],
     NEG: ["#fail", "#sad", "#angry", "#worst", "#rip", "#ugh"],
     NEU: ["#news", "#photo", "#tbt", "#Monday", "#travel", "#football", "#music"],
 }
-_TOPICS = ["the new album", "my team", "this city", "the weather", "the game", "our trip", "the concert",
-           "the match", "my phone", "the election", "the beach", "the traffic", "this movie", "the food",
-           "the train", "my birthday", "the final", "the show"]
-_ACCENTED = ["café", "naïve", "déjà vu", "jalapeño", "señor", "crème brûlée", "façade", "fiancée",
-             "résumé", "piñata", "Zürich", "São Paulo"]
+_TOPICS = [
+    "the new album",
+    "my team",
+    "this city",
+    "the weather",
+    "the game",
+    "our trip",
+    "the concert",
+    "the match",
+    "my phone",
+    "the election",
+    "the beach",
+    "the traffic",
+    "this movie",
+    "the food",
+    "the train",
+    "my birthday",
+    "the final",
+    "the show",
+]
+_ACCENTED = [
+    "café",
+    "naïve",
+    "déjà vu",
+    "jalapeño",
+    "señor",
+    "crème brûlée",
+    "façade",
+    "fiancée",
+    "résumé",
+    "piñata",
+    "Zürich",
+    "São Paulo",
+]
 _UNINFORMATIVE = ["{topic}", "{topic} {url}", "RT {mention}: {topic}", "{mention} {topic}?", "{topic} #photo"]
 
 
@@ -138,8 +218,11 @@ def _pick(rng: np.random.Generator, items: list[str]) -> str:
 
 
 def _mention(rng: np.random.Generator) -> str:
-    return "@" + _pick(rng, ["news", "best", "the", "real", "its", "mr", "miss"]) + "_" + "".join(
-        chr(ord("a") + int(c)) for c in rng.integers(0, 26, size=int(rng.integers(3, 8)))
+    return (
+        "@"
+        + _pick(rng, ["news", "best", "the", "real", "its", "mr", "miss"])
+        + "_"
+        + "".join(chr(ord("a") + int(c)) for c in rng.integers(0, 26, size=int(rng.integers(3, 8))))
     )
 
 
@@ -154,7 +237,9 @@ def make_tweet(rng: np.random.Generator, sentiment: str, informative: bool, lati
     Latin-1 tweets get an accented word and no emoji (latin-1 cannot encode them).
     """
     fill = {
-        "topic": _pick(rng, _TOPICS), "mention": _mention(rng), "url": _url(rng),
+        "topic": _pick(rng, _TOPICS),
+        "mention": _mention(rng),
+        "url": _url(rng),
         "cue": _pick(rng, _CUES[sentiment]),
     }
     template = _pick(rng, _TEMPLATES[sentiment] if informative else _UNINFORMATIVE)
@@ -251,6 +336,7 @@ def make_image(rng: np.random.Generator, sentiment: str, style_noise: float) -> 
 
 # ---------------------------------------------------------------------------- labels
 
+
 def _noisy(rng: np.random.Generator, label: str, agreement: float) -> str:
     """``label`` with probability ``agreement``, else another label (neutral twice as likely)."""
     if rng.random() < agreement:
@@ -283,8 +369,9 @@ class _Post:
     annotations: list[tuple[str, str]]
 
 
-def _make_posts(rng: np.random.Generator, count: int, annotators: int, cfg: MVSAPreset,
-                progress: bool, desc: str) -> list[_Post]:
+def _make_posts(
+    rng: np.random.Generator, count: int, annotators: int, cfg: MVSAPreset, progress: bool, desc: str
+) -> list[_Post]:
     from tqdm.auto import tqdm
 
     posts = []
@@ -300,7 +387,10 @@ def _make_posts(rng: np.random.Generator, count: int, annotators: int, cfg: MVSA
         image = make_image(rng, image_sentiment, cfg.image_style_noise)
         shown_text = text_sentiment if informative else NEU
         annotations = [
-            (_noisy(rng, shown_text, cfg.annotator_accuracy), _noisy(rng, image_sentiment, cfg.annotator_accuracy))
+            (
+                _noisy(rng, shown_text, cfg.annotator_accuracy),
+                _noisy(rng, image_sentiment, cfg.annotator_accuracy),
+            )
             for _ in range(annotators)
         ]
         posts.append(_Post(post_id, text, latin1, image, annotations))
@@ -340,17 +430,17 @@ def _expected(posts: list[_Post], broken: dict[int, str]) -> dict[str, int]:
             counts[label] += 1
             counts["kept"] += 1
             counts["latin1_texts"] += int(post.latin1)
-    return {key: int(counts[key]) for key in
-            ("kept", *MVSA_CLASSES, "no_agreement", "conflicting", "broken_image", "latin1_texts")}
+    return {
+        key: int(counts[key])
+        for key in ("kept", *MVSA_CLASSES, "no_agreement", "conflicting", "broken_image", "latin1_texts")
+    }
 
 
 def _write_tree(root: Path, posts: list[_Post], annotators: int) -> None:
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
     header = "ID\t" + "\t".join(["text,image"] * annotators)
-    lines = [header] + [
-        f"{p.id}\t" + "\t".join(f"{t},{i}" for t, i in p.annotations) for p in posts
-    ]
+    lines = [header] + [f"{p.id}\t" + "\t".join(f"{t},{i}" for t, i in p.annotations) for p in posts]
     (root / "labelResultAll.txt").write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
     for post in posts:
         (data / f"{post.id}.txt").write_bytes(post.text.encode("latin-1" if post.latin1 else "utf-8") + b"\n")

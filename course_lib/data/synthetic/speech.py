@@ -53,12 +53,21 @@ _RATE_LIMITS = (80, 450)
 #: Waveform-generator variables that eSpeak NG carries from one call to the
 #: next (static variables of ``wavegen.c``); restored before every call.
 _CARRIED_STATE = (
-    "Flutter_ix", "agc", "amplitude2", "cycle_count", "h_switch_sign", "maxh", "maxh2",
-    "echo_buf", "rbreath",
+    "Flutter_ix",
+    "agc",
+    "amplitude2",
+    "cycle_count",
+    "h_switch_sign",
+    "maxh",
+    "maxh2",
+    "echo_buf",
+    "rbreath",
 )
 _ANCHOR_SYMBOL = "espeak_Synth"
 
-_SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+_SYNTH_CALLBACK = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
+)
 
 
 @dataclass(frozen=True)
@@ -87,7 +96,10 @@ class Voice:
 
     def __post_init__(self) -> None:
         for field, (low, high) in {
-            "pitch": (0, 100), "pitch_range": (0, 100), "rate": _RATE_LIMITS, "volume": (0, 200),
+            "pitch": (0, 100),
+            "pitch_range": (0, 100),
+            "rate": _RATE_LIMITS,
+            "volume": (0, 200),
         }.items():
             value = getattr(self, field)
             if not low <= value <= high:
@@ -119,11 +131,9 @@ def _elf_symbols(path: Path, wanted: set[str]) -> dict[str, tuple[int, bytes]]:
     blob = path.read_bytes()
     if blob[:4] != b"\x7fELF" or blob[4] != 2 or blob[5] != 1:
         return {}
-    shoff, = struct.unpack_from("<Q", blob, 0x28)
+    (shoff,) = struct.unpack_from("<Q", blob, 0x28)
     shentsize, shnum = struct.unpack_from("<HH", blob, 0x3A)
-    sections = [
-        struct.unpack_from("<IIQQQQIIQQ", blob, shoff + index * shentsize) for index in range(shnum)
-    ]
+    sections = [struct.unpack_from("<IIQQQQIIQQ", blob, shoff + index * shentsize) for index in range(shnum)]
     found: dict[str, tuple[int, bytes]] = {}
     for _, kind, _, _, offset, size, link, _, _, entsize in sections:
         if kind != 2 or entsize != 24:  # SHT_SYMTAB
@@ -132,7 +142,7 @@ def _elf_symbols(path: Path, wanted: set[str]) -> dict[str, tuple[int, bytes]]:
         for start in range(offset, offset + size, entsize):
             name_at, _, _, shndx, value, sym_size = struct.unpack_from("<IBBHQQ", blob, start)
             end = blob.index(b"\0", strings_offset + name_at)
-            name = blob[strings_offset + name_at:end].decode("ascii", "replace").split(".")[0]
+            name = blob[strings_offset + name_at : end].decode("ascii", "replace").split(".")[0]
             if name not in wanted or name in found or not 0 < shndx < len(sections):
                 continue
             _, sec_kind, _, sec_addr, sec_offset, _, _, _, _, _ = sections[shndx]
@@ -142,7 +152,7 @@ def _elf_symbols(path: Path, wanted: set[str]) -> dict[str, tuple[int, bytes]]:
                 found[name] = (value, bytes(sym_size))
             else:
                 image_at = sec_offset + value - sec_addr
-                found[name] = (value, blob[image_at:image_at + sym_size])
+                found[name] = (value, blob[image_at : image_at + sym_size])
     return found
 
 
@@ -160,8 +170,14 @@ class _Engine:
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         self.lib.espeak_Synth.argtypes = [
-            ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-            ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p,
+            ctypes.c_void_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
         ]
         self.lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         rate = self.lib.espeak_Initialize(
