@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 #: Sub-command name -> module providing ``register(subparsers)``; each
@@ -30,10 +31,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Failures a user can cause and fix (a wrong path, a refused folder, a bad value):
+#: reported in one line. Anything else is a bug and keeps its traceback.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (OSError, ValueError)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` and run the chosen command; returns the exit status."""
+    """Parse ``argv`` and run the chosen command; returns the exit status.
+
+    Expected failures print ``error: ...`` on one line and return 2; set
+    ``COURSE_TRACEBACK=1`` to see the traceback instead.
+    """
     args = build_parser().parse_args(argv)
-    status = args.func(args)
+    try:
+        status = args.func(args)
+    except EXPECTED_ERRORS as error:
+        if os.environ.get("COURSE_TRACEBACK"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     return int(status or 0)
 
 

@@ -337,6 +337,9 @@ def run_course(
     mode = resolve_mode(mode)
     out_dir = out_dir or repo_root() / "build"
     notebooks = notebooks or list_notebooks()
+    missing = [str(n) for n in notebooks if not Path(n).is_file()]
+    if missing:  # checked before the (possibly long) corpus generation
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
     _ensure_corpora(mode, data_dir)
     started = time.perf_counter()
     runs = []

@@ -186,8 +186,8 @@ class RunConfig:
 
     @property
     def cache_dir(self) -> Path:
-        """Folder for cached features."""
-        return self.data_dir / "cache"
+        """Folder for cached features (see :func:`resolve_cache_dir`)."""
+        return resolve_cache_dir(self.data_dir)
 
     @property
     def models_dir(self) -> Path:
@@ -241,6 +241,32 @@ def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+def user_cache_dir() -> Path:
+    """The per-user fallback for what cannot be written under a read-only data folder."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "course_lib"
+
+
+def _writable_or_fallback(preferred: Path, name: str) -> Path:
+    """``preferred`` when it can be written, else ``<user cache>/<name>``."""
+    from course_lib.fsutil import is_writable
+
+    return preferred if is_writable(preferred) else user_cache_dir() / name
+
+
+def resolve_cache_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The feature cache: ``COURSE_CACHE_DIR``, else ``<data dir>/cache``.
+
+    When the data folder is read-only (a shared course install, a mounted
+    dataset), the default falls back to ``~/.cache/course_lib/cache`` (or
+    ``$XDG_CACHE_HOME/course_lib/cache``).
+    """
+    chosen = os.environ.get("COURSE_CACHE_DIR")
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    return _writable_or_fallback(resolve_data_dir(data_dir) / "cache", "cache")
+
+
 def setup(
     mode: str = "auto",
     seed: int = 42,
@@ -259,7 +285,8 @@ def setup(
         device: ``"auto"`` or a torch device string.
         data_dir: Data folder; empty means ``COURSE_DATA_DIR`` or ``<repo>/data``.
         results_path: JSON file for :meth:`RunConfig.record`; empty means
-            ``<data_dir>/results/<name>.json``.
+            ``<data_dir>/results/<name>.json`` (or, for a read-only data
+            folder, ``~/.cache/course_lib/results/<name>.json``).
         name: The notebook's name.
         offline: Force the hub off (True) or on (False); None detects it.
         verbose: Print the run summary.
@@ -267,7 +294,11 @@ def setup(
     resolved_mode = resolve_mode(mode)
     seed_everything(seed)
     data = resolve_data_dir(data_dir or None)
-    results = Path(results_path) if results_path else data / "results" / f"{name}.json"
+    results = (
+        Path(results_path)
+        if results_path
+        else _writable_or_fallback(data / "results", "results") / f"{name}.json"
+    )
     run = RunConfig(
         name=name,
         mode=resolved_mode,

@@ -85,3 +85,14 @@ def test_import_has_no_side_effects(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     importlib.reload(runtime)
     assert "HF_HUB_OFFLINE" not in runtime.os.environ
+
+
+def test_cache_dir_follows_course_cache_dir(tmp_path, monkeypatch):
+    from course_lib.runtime import resolve_cache_dir
+
+    monkeypatch.delenv("COURSE_CACHE_DIR", raising=False)
+    assert resolve_cache_dir(tmp_path) == tmp_path.resolve() / "cache"
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert resolve_cache_dir(tmp_path) == (tmp_path / "elsewhere").resolve()
+    run = runtime.setup("smoke", data_dir=str(tmp_path), offline=True, verbose=False)
+    assert run.cache_dir == (tmp_path / "elsewhere").resolve()

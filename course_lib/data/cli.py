@@ -1,8 +1,13 @@
-"""``python -m course_lib data make|info``: generate the corpora, describe a corpus folder.
+"""``python -m course_lib data make|verify|info``: generate, check and describe corpora.
 
-* ``data make --preset tiny|full [--out DIR] [--seed N] [--only NAME ...] [--if-missing]``
-  writes the embedded corpora (default folder ``<data dir>/corpora/<preset>``);
-  with ``--if-missing`` only when they are not there already.
+* ``data make --preset tiny|full [--out DIR] [--seed N] [--only NAME ...] [--if-missing | --force]``
+  writes the embedded corpora (default folder ``<data dir>/corpora/<preset>``)
+  into an empty folder; an identical complete corpus is kept. A folder holding
+  another generated corpus is replaced only with ``--if-missing`` (which keeps
+  an identical one and regenerates anything else) or ``--force`` (which always
+  regenerates); a folder holding anything the generator did not write is
+  always refused, and nothing in it is touched.
+* ``data verify DIR`` re-hashes a generated corpus against its manifest.
 * ``data info DIR`` prints, for each corpus found in ``DIR`` (IEMOCAP-like,
   MOSI/MOSEI pickles, MVSA Single/Multiple), counts per split, class and
   speaker, and durations where the format has them.
@@ -33,12 +38,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--only", nargs="+", choices=list(CORPORA), default=None, help="generate only these corpora"
     )
     make.add_argument("--quiet", action="store_true", help="no progress bars")
-    make.add_argument(
+    policy = make.add_mutually_exclusive_group()
+    policy.add_argument(
         "--if-missing",
         action="store_true",
-        help="do nothing when DIR already holds complete corpora of this preset and seed",
+        help="keep complete corpora of this preset and seed; regenerate a damaged or different generated one",
+    )
+    policy.add_argument(
+        "--force", action="store_true", help="regenerate even over a complete generated corpus"
     )
     make.set_defaults(func=run_make)
+    verify = commands.add_parser("verify", help="check a generated corpus file by file against its manifest")
+    verify.add_argument("dir", type=Path, help="generated corpus folder (e.g. data/corpora/tiny)")
+    verify.set_defaults(func=run_verify)
     info = commands.add_parser("info", help="counts per split, class and speaker of the corpora in DIR")
     info.add_argument("dir", type=Path, help="corpus folder (e.g. data/corpora/tiny)")
     info.set_defaults(func=run_info)
@@ -48,22 +60,51 @@ def run_make(args: argparse.Namespace) -> int:
     """Generate the corpora and print where they went and how long each took."""
     from course_lib.data.synthetic.corpora import make_corpora
 
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer, got {args.seed}")
     out = args.out
     if out is None:
         from course_lib.runtime import resolve_data_dir
 
         out = resolve_data_dir() / "corpora" / args.preset
-    if args.if_missing and args.only is None:
-        from course_lib.data.synthetic.corpora import ensure_corpora
-
-        ensure_corpora(out, preset=args.preset, seed=args.seed, progress=not args.quiet)
-        print(f"corpora ({args.preset}, seed {args.seed}) ready in {out}")
+    replace = "always" if args.force else "stale" if args.if_missing else "never"
+    result = make_corpora(
+        out, preset=args.preset, seed=args.seed, progress=not args.quiet, only=args.only, replace=replace
+    )
+    if not result["generated"]:
+        print(
+            f"corpora ({args.preset}, seed {args.seed}) ready in {out}: already complete (--force regenerates)"
+        )
         return 0
-    result = make_corpora(out, preset=args.preset, seed=args.seed, progress=not args.quiet, only=args.only)
     print(f"wrote {', '.join(result['corpora'])} ({args.preset}, seed {args.seed}) to {out}")
     for name, seconds in result["seconds"].items():
         print(f"  {name}: {seconds:.1f} s")
     return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Re-hash a generated corpus; 0 when intact, 1 (with what is wrong) otherwise."""
+    from course_lib.data.synthetic.corpora import check_folder
+
+    check = check_folder(args.dir, content=True)
+    if check.record is None:
+        print(f"{args.dir}: not a generated corpus (no corpus.json)")
+        return 1
+    files = check.record.get("files", {})
+    if check.intact:
+        print(
+            f"{args.dir}: intact: {files.get('count')} files, {files.get('bytes')} bytes, "
+            f"tree sha256 {files.get('tree_sha256')}"
+        )
+        return 0
+    for label, names in (("damaged or missing", check.damaged), ("not generated", check.foreign)):
+        if names:
+            print(
+                f"{args.dir}: {len(names)} {label}: "
+                + ", ".join(names[:10])
+                + (" ..." if len(names) > 10 else "")
+            )
+    return 1
 
 
 def _table(title: str, rows: dict[str, Counter], columns: Iterable[str]) -> list[str]:

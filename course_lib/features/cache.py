@@ -17,7 +17,10 @@ chunk is saved as a ``.npy`` file before the next one is computed, so memory
 stays bounded whatever the corpus size. Everything is written into a hidden
 temporary folder that is renamed into place only once complete (with
 ``meta.json`` written last): an interrupted run leaves no entry, and its
-leftovers are removed by the next run. Arrays are read back memory-mapped with
+leftovers are removed by the next run. One process writes an entry at a time
+(an inter-process lock per key): others asking for the same features wait and
+then read the finished entry. An entry that cannot be read (a damaged file) is
+recomputed once, with a warning. Arrays are read back memory-mapped with
 ``allow_pickle=False``; nothing is pickled.
 
 An extractor is any object with ``name`` (str), ``variable_length`` (bool),
@@ -34,13 +37,14 @@ import json
 import os
 import shutil
 import time
-import uuid
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from course_lib.fsutil import ReadOnlyError, file_lock, private_temp_name, remove_stale
 
 FORMAT_VERSION = 1
 
@@ -144,7 +148,7 @@ class FeatureSet:
         try:
             self.meta = json.loads((self.path / "meta.json").read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as error:
-            raise CacheError(f"{self.path}: unreadable cache entry ({error}); use force=True") from error
+            raise CacheError(f"{self.path}: unreadable cache entry ({error})") from error
         self.ids: list[str] = self.meta["ids"]
         self.skipped: dict[str, str] = self.meta.get("skipped", {})
         self.item_shape = tuple(self.meta["item_shape"])
@@ -160,10 +164,10 @@ class FeatureSet:
         try:
             values = np.load(file, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as error:
-            raise CacheError(f"{file}: unreadable ({error}); recompute with force=True") from error
+            raise CacheError(f"{file}: unreadable ({error})") from error
         stored = (None, *values.shape[1:]) if self.variable else values.shape[1:]
         if tuple(stored) != self.item_shape:
-            raise CacheShapeError(f"{file}: items of shape {stored}, meta.json says {self.item_shape}")
+            raise CacheError(f"{file}: items of shape {stored}, meta.json says {self.item_shape}")
         lengths = np.asarray(self.meta["lengths"][index] if self.variable else [1] * n_items)
         if self.variable and int(lengths.sum()) != values.shape[0]:
             raise CacheError(f"{file}: {values.shape[0]} rows, lengths sum to {int(lengths.sum())}")
@@ -207,21 +211,6 @@ class FeatureSet:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def _remove_stale(parent: Path, key: str) -> None:
-    """Delete temporary folders of interrupted runs for this key (whose process is gone)."""
-    for tmp in [*parent.glob(f".{key}.tmp-*"), *parent.glob(f".{key}.old-*")]:
-        pid = int(tmp.name.split("-")[1]) if tmp.name.split("-")[1].isdigit() else -1
-        alive = False
-        if pid > 0 and pid != os.getpid():
-            try:
-                os.kill(pid, 0)
-                alive = True
-            except OSError:
-                alive = False
-        if not alive:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _item_shape(item: np.ndarray, variable: bool) -> tuple:
@@ -326,7 +315,8 @@ def extract(
         extractor: See the module docstring.
         cache_dir: Root of the cache (``run.cache_dir`` in notebooks).
         chunk_size: Records per computation step and per stored file.
-        force: Recompute and replace an existing entry.
+        force: Recompute and replace an existing entry (an unreadable entry is
+            recomputed without it, with a warning).
         expected_shape: Item shape the caller expects, ``None`` for the time
             axis of variable-length items, e.g. ``(None, 64)`` or ``(384,)``;
             a mismatch raises :class:`CacheShapeError`.
@@ -335,39 +325,88 @@ def extract(
             leaves failing records out, lists them in ``FeatureSet.skipped``
             and warns with their number.
         progress: Show a tqdm progress bar while computing.
+
+    Raises:
+        CacheShapeError: when the stored items differ from ``expected_shape``.
+        CacheError: when the cache folder cannot be written.
     """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
     started = time.perf_counter()
     records = list(records)
-    key = cache_key(records, extractor, identity)
-    parent = Path(cache_dir) / extractor.name
-    final = parent / key[:24]
-    if final.exists() and not force:
-        features = FeatureSet(final, hit=True, seconds=time.perf_counter() - started)
-        _check_expected(features, expected_shape)
-        return features
-    parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale(parent, key[:24])
-    tmp = parent / f".{key[:24]}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    final = Path(cache_dir) / extractor.name / cache_key(records, extractor, identity)[:24]
+    features = None if force else _reuse(final, started)
+    if features is None:
+        features = _compute_locked(final, records, extractor, chunk_size, on_error, progress, force, started)
+    _check_expected(features, expected_shape)
+    return features
+
+
+def _reuse(final: Path, started: float) -> FeatureSet | None:
+    """The finished entry at ``final``; None when there is none or it is unreadable (with a warning)."""
+    if not final.exists():
+        return None
+    try:
+        return FeatureSet(final, hit=True, seconds=time.perf_counter() - started)
+    except CacheError as error:
+        warnings.warn(f"{error}; recomputing this cache entry", UserWarning, stacklevel=3)
+        return None
+
+
+def _compute_locked(
+    final: Path,
+    records: list[Any],
+    extractor: Any,
+    chunk_size: int,
+    on_error: str,
+    progress: bool,
+    force: bool,
+    started: float,
+) -> FeatureSet:
+    """Compute and store the entry under the key's lock: one writer per entry, others wait and reuse it."""
+    lock = final.parent / f".{final.name}.lock"
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with file_lock(lock):
+            done = None if force else _reuse(final, started)  # another process may have finished it
+            if done is not None:
+                return done
+            meta = _write_and_swap(final, records, extractor, chunk_size, on_error, progress)
+    except ReadOnlyError as error:
+        raise CacheError(
+            f"cannot write features to {final.parent}: {error.strerror}; "
+            "set the COURSE_CACHE_DIR environment variable to a writable folder"
+        ) from error
+    except PermissionError as error:
+        raise CacheError(
+            f"cannot write features to {final.parent} ({error.strerror}); "
+            "set the COURSE_CACHE_DIR environment variable to a writable folder"
+        ) from error
+    if meta["skipped"]:
+        warnings.warn(
+            f"{extractor.name}: skipped {len(meta['skipped'])} of {len(records)} records "
+            f"(see FeatureSet.skipped)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return FeatureSet(final, hit=False, seconds=time.perf_counter() - started)
+
+
+def _write_and_swap(
+    final: Path, records: list[Any], extractor: Any, chunk_size: int, on_error: str, progress: bool
+) -> dict[str, Any]:
+    """Write the entry into a private temporary folder, then rename it over ``final``."""
+    remove_stale(final)
+    tmp = private_temp_name(final)
     tmp.mkdir()
     try:
         meta = _write_entry(tmp, records, extractor, chunk_size, on_error, progress)
-        if final.exists():  # force=True: move the old entry aside, then swap
-            trash = parent / f".{key[:24]}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        if final.exists():  # a forced or unreadable entry: move it aside, then swap
+            trash = private_temp_name(final, "old")
             final.rename(trash)
             shutil.rmtree(trash, ignore_errors=True)
         tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if meta["skipped"]:
-        warnings.warn(
-            f"{extractor.name}: skipped {len(meta['skipped'])} of {len(records)} records "
-            f"(see FeatureSet.skipped)",
-            UserWarning,
-            stacklevel=2,
-        )
-    features = FeatureSet(final, hit=False, seconds=time.perf_counter() - started)
-    _check_expected(features, expected_shape)
-    return features
+    return meta

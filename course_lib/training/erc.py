@@ -75,7 +75,7 @@ from course_lib.data import iemocap
 from course_lib.data.datasets import ConversationWindowDataset, utterance_dataset
 from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
 from course_lib.data.synthetic.corpora import dataset_dir
-from course_lib.runtime import resolve_data_dir, seed_everything
+from course_lib.runtime import resolve_cache_dir, seed_everything
 
 __all__ = [
     "AUDIO_CHOICES",
@@ -469,7 +469,7 @@ def load_erc_data(
             ``cache_dir`` is used -- or a folder holding
             ``IEMOCAP_full_release`` (or that folder itself).
         cache_dir: Feature cache root; default ``run.cache_dir`` for a run,
-            else ``<data dir>/cache``.
+            else :func:`course_lib.runtime.resolve_cache_dir`.
         classes: Labels kept; other labels are masked (their turns remain context).
         train_sessions, valid_sessions, test_sessions: The session split
             (the paper's default: 1-3 / 4 / 5).
@@ -489,7 +489,7 @@ def load_erc_data(
         cache = Path(cache_dir) if cache_dir else Path(source.cache_dir)
     else:
         corpus_dir = Path(source).expanduser()
-        cache = Path(cache_dir) if cache_dir else resolve_data_dir() / "cache"
+        cache = Path(cache_dir) if cache_dir else resolve_cache_dir()
     report = iemocap.LoadReport()
     dialogues = iemocap.load(corpus_dir, classes=tuple(classes), report=report)
     splits = iemocap.split_sessions(dialogues, train_sessions, valid_sessions, test_sessions)

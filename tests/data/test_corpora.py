@@ -11,6 +11,7 @@ from course_lib.data.synthetic import corpora, iemocap_gen
 from course_lib.data.synthetic.corpora import (
     CORPUS_FILE,
     GENERATOR_VERSION,
+    check_folder,
     ensure_corpora,
     make_corpora,
     read_corpus_record,
@@ -26,7 +27,9 @@ def fake_writers(monkeypatch):
     def fake(name: str):
         def write(out_dir, preset, seed, progress=True):
             calls.append((name, preset, seed))
-            (Path(out_dir) / corpora.CORPORA[name][2][0]).mkdir(parents=True, exist_ok=True)
+            folder = Path(out_dir) / corpora.CORPORA[name][2][0]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "items.txt").write_text(f"{name} {preset} {seed}\n")
             return {"items": 3, "seconds": 0.123}
 
         return write
@@ -41,7 +44,8 @@ def fake_writers(monkeypatch):
 def test_make_corpora_writes_corpus_json_without_timings(tmp_path, fake_writers):
     result = make_corpora(tmp_path, preset="tiny", seed=7, progress=False)
     record = read_corpus_record(tmp_path)
-    assert record == {k: v for k, v in result.items() if k != "seconds"}
+    assert record == {k: v for k, v in result.items() if k not in ("seconds", "generated")}
+    assert result["generated"] and record["files"]["count"] == 3
     assert record["preset"] == "tiny" and record["seed"] == 7
     assert record["generator_version"] == GENERATOR_VERSION
     assert record["corpora"]["iemocap"] == {"items": 3}
@@ -72,16 +76,28 @@ def test_ensure_corpora_default_folder_follows_the_data_dir(tmp_path, monkeypatc
     assert (tmp_path / "corpora" / "tiny" / CORPUS_FILE).is_file()
 
 
-def test_interrupted_generation_leaves_no_corpus_json(tmp_path, fake_writers, monkeypatch):
-    make_corpora(tmp_path, progress=False)
+def test_interrupted_generation_keeps_the_previous_corpus_and_leaves_no_leftovers(
+    tmp_path, fake_writers, monkeypatch
+):
+    out = tmp_path / "corpus"
+    make_corpora(out, seed=1, progress=False)
 
     def broken(out_dir, preset, seed, progress=True):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(f"{__name__}._fake_mmsa", broken, raising=False)
     with pytest.raises(RuntimeError, match="disk full"):
-        make_corpora(tmp_path, progress=False)
-    assert read_corpus_record(tmp_path) is None
+        make_corpora(out, seed=2, progress=False)
+    assert check_folder(out, content=True).holds("tiny", 1, list(corpora.CORPORA))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".corpus.lock", "corpus"]
+
+
+def test_first_generation_interrupted_leaves_nothing(tmp_path, fake_writers, monkeypatch):
+    monkeypatch.setattr(f"{__name__}._fake_mvsa", lambda *a, **k: 1 / 0, raising=False)
+    with pytest.raises(ZeroDivisionError):
+        make_corpora(tmp_path / "corpus", progress=False)
+    assert not (tmp_path / "corpus").exists()
+    assert [p.name for p in tmp_path.iterdir()] == [".corpus.lock"]
 
 
 def test_bad_arguments(tmp_path):
@@ -91,18 +107,17 @@ def test_bad_arguments(tmp_path):
         make_corpora(tmp_path, only=["imdb"])
 
 
-def test_only_iemocap_is_deterministic_and_removes_stale_files(tree_hash, tmp_path, monkeypatch):
+def test_only_iemocap_is_deterministic_and_a_regeneration_leaves_no_stale_files(
+    tree_hash, tmp_path, monkeypatch
+):
     small = IemocapParams(sessions=1, dialogues_per_session=2, turns_per_dialogue=(4, 6))
     monkeypatch.setitem(iemocap_gen.PRESETS, "tiny", small)
     make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))
     make_corpora(tmp_path / "b", seed=0, progress=False, only=("iemocap",))
     assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")
-    stale = (
-        tmp_path / "a" / "IEMOCAP_full_release" / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_old.txt"
-    )
-    stale.write_text("% old\n")
-    make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))
-    assert not stale.exists()
+    assert check_folder(tmp_path / "a", content=True).intact
+    make_corpora(tmp_path / "a", seed=1, progress=False, only=("iemocap",))
+    make_corpora(tmp_path / "a", seed=0, progress=False, only=("iemocap",))  # nothing of seed 1 remains
     assert tree_hash(tmp_path / "a") == tree_hash(tmp_path / "b")
 
 

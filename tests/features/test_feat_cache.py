@@ -48,6 +48,11 @@ class Fake:
 RECORDS = ["a", "bb", "ccc", "dddd", "eeeee"]
 
 
+def _visible(folder: Path, hidden: bool = False) -> list[str]:
+    """Names in ``folder``: entries only, or (``hidden``) also lock and temporary files."""
+    return sorted(p.name for p in folder.iterdir() if hidden or not p.name.startswith("."))
+
+
 def test_miss_then_hit(tmp_path):
     fake = Fake()
     first = C.extract(RECORDS, fake, tmp_path, chunk_size=2, progress=False)
@@ -57,7 +62,7 @@ def test_miss_then_hit(tmp_path):
     second = C.extract(RECORDS, fake, tmp_path, chunk_size=2, progress=False)
     assert second.hit and fake.seen == 5  # nothing recomputed
     np.testing.assert_array_equal(second.stack(), first.stack())
-    assert second.path == first.path and len(list((tmp_path / "fake").iterdir())) == 1
+    assert second.path == first.path and _visible(tmp_path / "fake") == [first.path.name]
 
 
 def test_config_and_inputs_change_the_key(tmp_path):
@@ -115,7 +120,7 @@ def test_interrupted_write_leaves_no_entry(tmp_path):
     with pytest.raises(ValueError, match="cannot process dddd"):
         C.extract(RECORDS, fake, tmp_path, chunk_size=2, progress=False)
     assert fake.calls == 2  # the first chunk was written before the failure
-    assert list((tmp_path / "fake").iterdir()) == []  # neither an entry nor temporary files
+    assert _visible(tmp_path / "fake", hidden=True) == [f".{C.cache_key(RECORDS, Fake())[:24]}.lock"]
     fixed = C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, progress=False)
     assert not fixed.hit and len(fixed) == 5
 
@@ -136,18 +141,21 @@ def test_expected_shape_mismatch_is_a_clear_error(tmp_path):
     assert C.extract(RECORDS, Fake(), tmp_path, expected_shape=(3,), progress=False).hit
 
 
-def test_corrupt_entries_are_detected(tmp_path):
+@pytest.mark.parametrize("damage", ["wrong chunk shape", "missing chunk", "garbled meta.json"])
+def test_an_unreadable_entry_is_recomputed_once_with_a_warning(tmp_path, damage):
     entry = C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, progress=False).path
-    np.save(entry / "chunk_00001.npy", np.zeros((2, 4), np.float32))
-    with pytest.raises(C.CacheShapeError, match="chunk_00001"):
-        C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, progress=False)
-    (entry / "chunk_00001.npy").unlink()
-    with pytest.raises(C.CacheError, match="force=True"):
-        C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, progress=False)
-    assert C.extract(RECORDS, Fake(), tmp_path, chunk_size=2, force=True, progress=False).stack().shape == (
-        5,
-        3,
-    )
+    if damage == "wrong chunk shape":
+        np.save(entry / "chunk_00001.npy", np.zeros((2, 4), np.float32))
+    elif damage == "missing chunk":
+        (entry / "chunk_00001.npy").unlink()
+    else:
+        (entry / "meta.json").write_text("{")
+    fake = Fake()
+    with pytest.warns(UserWarning, match="recomputing this cache entry"):
+        again = C.extract(RECORDS, fake, tmp_path, chunk_size=2, progress=False)
+    assert not again.hit and fake.seen == 5 and again.stack().shape == (5, 3)
+    assert C.extract(RECORDS, fake, tmp_path, chunk_size=2, progress=False).hit and fake.seen == 5
+    assert _visible(tmp_path / "fake") == [entry.name]
 
 
 def test_variable_length_round_trip(tmp_path):
@@ -170,7 +178,7 @@ def test_inconsistent_item_shapes_are_refused(tmp_path):
 
     with pytest.raises(C.CacheShapeError, match="different shapes"):
         C.extract(RECORDS, Ragged(), tmp_path, progress=False)
-    assert list((tmp_path / "fake").iterdir()) == []
+    assert _visible(tmp_path / "fake") == []
 
 
 def test_skipped_records_are_counted_and_reported(tmp_path):
@@ -194,3 +202,76 @@ def test_audio_frames_are_cached_and_reloaded_exactly(tmp_path, wav_files):
     for a, b in zip(direct, reloaded):
         np.testing.assert_array_equal(a, b)
     assert [Path(i).name for i in cached.ids] == [p.name for p in wav_files]
+
+
+@dataclass
+class SlowCounting(Fake):
+    """A slow extractor that appends one line to ``log`` per computed record (visible across processes)."""
+
+    log: str = ""
+
+    def __call__(self, records):
+        import time
+
+        with open(self.log, "a") as handle:
+            handle.write("".join(f"{r}\n" for r in records))
+        time.sleep(0.3)
+        return super().__call__(records)
+
+
+def _extract_in_child(cache_dir: str, log: str, queue) -> None:
+    features = C.extract(RECORDS, SlowCounting(log=log), cache_dir, chunk_size=1, progress=False)
+    queue.put((str(features.path), features.stack().tolist(), features.hit))
+
+
+def test_two_processes_extracting_the_same_features_get_the_same_entry(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    log = str(tmp_path / "computed.log")
+    workers = [context.Process(target=_extract_in_child, args=(str(tmp_path), log, queue)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    results = [queue.get(timeout=60) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=60)
+        assert worker.exitcode == 0
+    assert len({path for path, _, _ in results}) == 1
+    assert all(values == results[0][1] for _, values, _ in results)
+    assert sorted(hit for _, _, hit in results) == [False, True, True], "one writer, the others reuse"
+    assert Path(log).read_text().splitlines() == RECORDS, "every record computed exactly once"
+
+
+def test_a_sigkill_mid_extraction_leaves_no_corrupt_entry_and_no_held_lock(tmp_path):
+    import multiprocessing
+    import signal
+    import time
+
+    log = tmp_path / "computed.log"
+    context = multiprocessing.get_context("fork")
+    child = context.Process(target=_extract_in_child, args=(str(tmp_path), str(log), context.Queue()))
+    child.start()
+    deadline = time.monotonic() + 30
+    while not (log.exists() and len(log.read_text().splitlines()) >= 2) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.join()
+    assert _visible(tmp_path / "fake") == [], "no entry without meta.json"
+    fresh = C.extract(RECORDS, Fake(), tmp_path, progress=False)  # the lock died with the process
+    assert not fresh.hit and len(fresh) == 5
+    assert not [p for p in (tmp_path / "fake").iterdir() if ".tmp-" in p.name]
+
+
+def test_a_read_only_cache_reads_finished_entries_and_explains_missing_ones(tmp_path, monkeypatch):
+    from course_lib import fsutil
+
+    done = C.extract(RECORDS, Fake(), tmp_path, progress=False)
+
+    def refuse(path, *args, **kwargs):
+        raise OSError(30, "Read-only file system", str(path))
+
+    monkeypatch.setattr(fsutil, "open", refuse, raising=False)
+    assert C.extract(RECORDS, Fake(), tmp_path, progress=False).path == done.path
+    with pytest.raises(C.CacheError, match="COURSE_CACHE_DIR"):
+        C.extract(RECORDS[:2], Fake(), tmp_path, progress=False)

@@ -99,3 +99,15 @@ def test_slow_notebook_times_out_and_its_kernel_is_stopped(tmp_path):
     assert "timed out after 20 s" in run.problems[0]
     kernel_pid = int(marker.read_text())
     assert not psutil.pid_exists(kernel_pid) or psutil.Process(kernel_pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_misspelt_notebook_is_reported_before_any_corpus_is_generated(tmp_path, monkeypatch, capsys):
+    from course_lib import course
+    from course_lib.__main__ import main
+
+    def fail(*args, **kwargs):
+        raise AssertionError("corpora generated before the arguments were checked")
+
+    monkeypatch.setattr(course, "_ensure_corpora", fail)
+    assert main(["course", "run", str(tmp_path / "03_fusoin.ipynb"), "--out", str(tmp_path)]) == 2
+    assert "no such notebook" in capsys.readouterr().err
