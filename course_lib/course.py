@@ -147,7 +147,12 @@ def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any],
             str(report_path),
         ]
         with subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            env=kernel_environment(),
         ) as worker:
             try:
                 _, stderr = worker.communicate(timeout=timeout)
@@ -158,6 +163,17 @@ def _execute_in_worker(notebook: Path, output: Path, parameters: dict[str, Any],
         if report_path.exists():
             return json.loads(report_path.read_text(encoding="utf-8"))
         return {"error": f"worker exited with {worker.returncode}: {stderr[-2000:]}"}
+
+
+def kernel_environment() -> dict[str, str]:
+    """The environment of a notebook's kernel: ours without ``MPLBACKEND``.
+
+    A headless backend such as ``Agg`` (set by CI and the test suite) would
+    reach the kernel and replace every figure of the executed notebook with the
+    text ``<Figure size ...>``; without it the kernel uses the inline backend
+    and keeps PNG figures.
+    """
+    return {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
 
 
 def _kill_tree(pid: int) -> None:

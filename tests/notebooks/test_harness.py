@@ -111,3 +111,15 @@ def test_a_misspelt_notebook_is_reported_before_any_corpus_is_generated(tmp_path
     monkeypatch.setattr(course, "_ensure_corpora", fail)
     assert main(["course", "run", str(tmp_path / "03_fusoin.ipynb"), "--out", str(tmp_path)]) == 2
     assert "no such notebook" in capsys.readouterr().err
+
+
+@pytest.mark.notebook
+def test_executed_notebooks_keep_png_figures_even_under_a_headless_backend(tmp_path, monkeypatch):
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    body = "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()\nrun.record({'n': 1})"
+    path = _notebook(tmp_path, body, {"n": 1})
+    run = course.run_notebook(path, tmp_path / "out", mode="smoke", timeout=300)
+    assert run.ok, run.problems
+    executed = nbformat.read(tmp_path / "out" / path.name, as_version=4)
+    outputs = [output for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert any("image/png" in output.get("data", {}) for output in outputs)
