@@ -1,0 +1,19 @@
+"""The papers the course teaches, as data: their tables, configurations and claims.
+
+One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05). A
+lesson compares its run with the paper through :func:`compare`, which returns
+the claim record every lesson stores under ``claims`` --
+``{"claim", "paper", "observed", "ci_low", "ci_high", "verdict", ...}`` -- and
+:func:`claims_frame` renders a list of them as a table.
+"""
+
+from course_lib.papers.base import (
+    Claim,
+    Paper,
+    PaperTable,
+    claims_frame,
+    compare,
+    derived_weighted_f1,
+)
+
+__all__ = ["Claim", "Paper", "PaperTable", "claims_frame", "compare", "derived_weighted_f1"]

@@ -1,0 +1,170 @@
+"""Building blocks of the ``papers`` modules: a table, a paper, a claim and the comparison record."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from course_lib.stats import Metric, paired_bootstrap, verdict
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    """A table of a paper, verbatim numbers with their source.
+
+    Attributes:
+        source: Where it is in the paper, e.g. ``"Table 2"``.
+        caption: What it reports, in our words.
+        columns: Column names (e.g. class labels).
+        rows: Row name -> values, in column order (None where the paper has no value).
+    """
+
+    source: str
+    caption: str
+    columns: tuple[str, ...]
+    rows: Mapping[str, tuple[float | None, ...]]
+
+    def __post_init__(self) -> None:
+        for name, values in self.rows.items():
+            if len(values) != len(self.columns):
+                raise ValueError(
+                    f"{self.source}: row {name!r} has {len(values)} values for {len(self.columns)} columns"
+                )
+
+    def row(self, name: str) -> dict[str, float | None]:
+        """One row as column -> value."""
+        if name not in self.rows:
+            raise KeyError(f"{self.source} has no row {name!r}; rows: {list(self.rows)}")
+        return dict(zip(self.columns, self.rows[name]))
+
+    def frame(self) -> Any:
+        """The table as a pandas DataFrame (rows x columns)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_dict(dict(self.rows), orient="index", columns=list(self.columns))
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A statement of a paper that a lesson tests.
+
+    Attributes:
+        key: Short identifier, e.g. ``"fusion_beats_text"``.
+        text: The claim in our words.
+        source: Where the paper makes or supports it.
+        direction: ``"greater"`` (ours: a - b > 0 supports it), ``"less"`` or ``"similar"``.
+        paper_value: The paper's number for the quantity compared (e.g. its gap), if it has one.
+        paper_value_note: How that number was obtained (e.g. "derived, approximate: ...").
+    """
+
+    key: str
+    text: str
+    source: str
+    direction: str = "greater"
+    paper_value: float | None = None
+    paper_value_note: str = ""
+
+
+@dataclass(frozen=True)
+class Paper:
+    """A paper: citation, tables, configuration and claims."""
+
+    key: str
+    citation: str
+    tables: Mapping[str, PaperTable] = field(default_factory=dict)
+    configuration: Mapping[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, Claim] = field(default_factory=dict)
+
+    def claim(self, key: str) -> Claim:
+        """The claim called ``key``."""
+        if key not in self.claims:
+            raise KeyError(f"{self.key} has no claim {key!r}; claims: {list(self.claims)}")
+        return self.claims[key]
+
+
+def derived_weighted_f1(per_class_f1: Mapping[str, float | None], supports: Mapping[str, int]) -> float:
+    """Support-weighted mean of per-class F1 (how a weighted F1 is recovered from a per-class table).
+
+    Args:
+        per_class_f1: Class -> F1.
+        supports: Class -> number of test items of that class.
+
+    Raises:
+        ValueError: when a class lacks a value or a support.
+    """
+    missing = [c for c in per_class_f1 if per_class_f1[c] is None or c not in supports]
+    if missing:
+        raise ValueError(f"no F1 value or support for {missing}")
+    total = sum(supports[c] for c in per_class_f1)
+    return float(sum(per_class_f1[c] * supports[c] for c in per_class_f1) / total)
+
+
+def compare(
+    claim: Claim,
+    y_true: Sequence,
+    pred_a: Sequence,
+    pred_b: Sequence,
+    metric: Metric | str = "weighted_f1",
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Test ``claim`` on our run: the record a lesson stores under ``claims``.
+
+    The observed value is score(a) - score(b) (means over seeds), its interval a
+    paired bootstrap over the test items, and the verdict follows from the
+    interval alone (:func:`course_lib.stats.verdict`).
+
+    Args:
+        claim: The paper's claim (``direction`` says which sign supports it).
+        y_true: Test targets. Shape: ``(N,)``.
+        pred_a, pred_b: Test predictions of the two systems. Shape: ``(N,)`` or ``(S, N)``.
+        metric: See :func:`course_lib.stats.paired_bootstrap`.
+        n_resamples: Bootstrap resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        ``{"claim", "source", "paper", "paper_note", "observed", "ci_low", "ci_high",
+        "seed_std_a", "seed_std_b", "n_items", "verdict"}``.
+    """
+    result = paired_bootstrap(y_true, pred_a, pred_b, metric=metric, n_resamples=n_resamples, seed=seed)
+    return {
+        "claim": claim.text,
+        "source": claim.source,
+        "paper": claim.paper_value,
+        "paper_note": claim.paper_value_note,
+        "observed": result.difference,
+        "ci_low": result.low,
+        "ci_high": result.high,
+        "seed_std_a": result.seed_std_a,
+        "seed_std_b": result.seed_std_b,
+        "n_items": result.n_items,
+        "verdict": verdict(result.low, result.high, claim.direction),
+    }
+
+
+def claims_frame(records: Sequence[Mapping[str, Any]], digits: int = 3) -> Any:
+    """Claim records as a table: claim | paper | observed (± seed std) | 95% CI | verdict."""
+    import pandas as pd
+
+    def number(value: Any) -> str:
+        return (
+            "—" if value is None or (isinstance(value, float) and np.isnan(value)) else f"{value:+.{digits}f}"
+        )
+
+    rows = []
+    for record in records:
+        spread = max(record.get("seed_std_a", 0.0), record.get("seed_std_b", 0.0))
+        observed = number(record["observed"]) + (f" (seed std ≤ {spread:.{digits}f})" if spread else "")
+        rows.append(
+            {
+                "claim": record["claim"],
+                "paper": number(record.get("paper")),
+                "observed": observed,
+                "95% CI": f"[{record['ci_low']:+.{digits}f}, {record['ci_high']:+.{digits}f}]",
+                "verdict": record["verdict"],
+            }
+        )
+    return pd.DataFrame(rows, columns=["claim", "paper", "observed", "95% CI", "verdict"])
