@@ -13,6 +13,7 @@ from course_lib.viz.results import (
     plot_metric_curve,
     plot_misclassified_turn,
     plot_per_class_f1,
+    plot_per_class_vs_paper,
 )
 
 __all__ = [
@@ -27,5 +28,6 @@ __all__ = [
     "plot_mfcc",
     "plot_misclassified_turn",
     "plot_per_class_f1",
+    "plot_per_class_vs_paper",
     "plot_waveform",
 ]

@@ -138,6 +138,41 @@ def plot_per_class_f1(
     return _release(fig, owned)
 
 
+def plot_per_class_vs_paper(
+    results: Mapping[str, Mapping[str, Any]],
+    paper_table: Any,
+    paper_rows: Mapping[str, str],
+    classes: Sequence[str] = IEMOCAP_CLASSES,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Our per-class F1 bars with the paper's values drawn over them as black ticks.
+
+    Args:
+        results: ``{model name: scores}`` as for :func:`plot_per_class_f1`.
+        paper_table: A :class:`course_lib.papers.PaperTable` (e.g. ``femia.TEXT_TABLE``).
+        paper_rows: Our model name -> the paper's row it corresponds to; models
+            without a paper row get no ticks.
+        classes: Classes drawn (the paper's columns must include them).
+        title: Axes title (default: the table's source and caption).
+        ax: Axes to draw into.
+    """
+    fig, ax, owned = _figure(ax, (max(6.0, 1.1 * len(classes) + 0.4 * len(results)), 3.8))
+    plot_per_class_f1(results, classes, weighted=False, ax=ax)
+    width = 0.8 / len(results)
+    for index, name in enumerate(results):
+        if name not in paper_rows:
+            continue
+        row = paper_table.row(paper_rows[name])
+        centres = np.arange(len(classes)) + (index - (len(results) - 1) / 2) * width
+        values = [row[c] for c in classes]
+        ax.hlines(values, centres - width / 2, centres + width / 2, colors="black", linewidth=2)
+    ax.plot([], [], color="black", linewidth=2, label=f"paper ({paper_table.source})")
+    ax.legend(fontsize=8, ncols=min(len(results) + 1, 4), loc="upper left")
+    ax.set_title(title or f"{paper_table.source}: {paper_table.caption}", fontsize=9)
+    return _release(fig, owned)
+
+
 def plot_metric_curve(
     results: Mapping[str, Mapping[Real, Any]],
     xlabel: str,

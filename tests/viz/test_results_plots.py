@@ -92,3 +92,18 @@ def test_misclassified_turn_figure():
     assert "I am fine, really." in text and "A: hi" in text
     with pytest.raises(ValueError):
         viz.plot_misclassified_turn([], 16000, "", "neu", "neu")
+
+
+def test_per_class_bars_carry_the_paper_values_as_ticks():
+    from matplotlib.collections import LineCollection
+
+    from course_lib.papers import femia
+
+    ours = {"BiLSTM (ours)": {c: 0.5 for c in femia.CLASSES}, "MiniLM": {c: 0.6 for c in femia.CLASSES}}
+    fig = viz.plot_per_class_vs_paper(ours, femia.TEXT_TABLE, {"BiLSTM (ours)": "BiLSTM"}, femia.CLASSES)
+    ax = fig.axes[0]
+    ticks = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(ticks) == 1, "one set of ticks: MiniLM has no paper row"
+    heights = [segment[0][1] for segment in ticks[0].get_segments()]
+    assert heights == pytest.approx(list(femia.TEXT_TABLE.rows["BiLSTM"]))
+    assert "paper (Table 2)" in [t.get_text() for t in ax.get_legend().get_texts()]
