@@ -1,4 +1,4 @@
-"""Audio features for 16 kHz mono speech: crop/pad, statistics, MFCC, log-Mel and Chroma.
+"""Audio features for 16 kHz mono speech: crop/pad, statistics, MFCC, log-Mel, Mel and Chroma.
 
 Two backends compute the frequency features with the same parameters:
 
@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 SAMPLE_RATE = 16_000
-KINDS = ("mfcc", "logmel", "chroma")
+KINDS = ("mfcc", "logmel", "mel", "chroma")
 BACKENDS = ("librosa", "torchaudio")
 STAT_NAMES = ("rms", "centroid", "flux", "zcr", "envelope")
 SUMMARY_NAMES = ("mean", "std", "min", "max")
@@ -180,6 +180,12 @@ class FrequencyConfig:
     Defaults: 25 ms windows every 10 ms at 16 kHz, 64 Mel bands, 40 MFCCs,
     12 chroma bins, power spectrogram, log in dB with a -100 dB floor and no
     ``top_db`` clipping (so results do not depend on the other items of a batch).
+
+    Chroma has a window of its own, ``chroma_n_fft`` (2048 samples = 128 ms,
+    7.8 Hz bins): with the 25 ms speech window the bins are 40 Hz wide, wider
+    than the semitone steps of a voice's pitch (about 6-12 Hz at 100-200 Hz), so
+    the pitch classes could not be told apart. Its hop is the same, so every
+    kind has the same frames.
     """
 
     sample_rate: int = SAMPLE_RATE
@@ -188,6 +194,7 @@ class FrequencyConfig:
     n_mels: int = 64
     n_mfcc: int = 40
     n_chroma: int = 12
+    chroma_n_fft: int = 2048
     f_min: float = 0.0
     f_max: float | None = None
     top_db: float | None = None
@@ -198,7 +205,12 @@ class FrequencyConfig:
 
     def n_features(self, kind: str) -> int:
         """Feature rows produced by ``kind``."""
-        return {"mfcc": self.n_mfcc, "logmel": self.n_mels, "chroma": self.n_chroma}[_check_kind(kind)]
+        rows = {"mfcc": self.n_mfcc, "logmel": self.n_mels, "mel": self.n_mels, "chroma": self.n_chroma}
+        return rows[_check_kind(kind)]
+
+    def fft_size(self, kind: str) -> int:
+        """The STFT window of ``kind``: ``chroma_n_fft`` for Chroma, ``n_fft`` otherwise."""
+        return self.chroma_n_fft if _check_kind(kind) == "chroma" else self.n_fft
 
 
 def _check_kind(kind: str) -> str:
@@ -211,9 +223,11 @@ def _check_kind(kind: str) -> str:
 
 
 def librosa_features(wav: np.ndarray, kind: str, config: FrequencyConfig = FrequencyConfig()) -> np.ndarray:
-    """One utterance's MFCC, log-Mel or Chroma with librosa (the reference backend).
+    """One utterance's MFCC, log-Mel, Mel or Chroma with librosa (the reference backend).
 
-    Signals shorter than one window are zero-padded to ``n_fft`` samples.
+    ``"mel"`` is the Mel power spectrogram without the log (the MEL input of the
+    IEMOCAP paper); ``"logmel"`` is the same in dB. Signals shorter than one
+    window are zero-padded to one window.
 
     Shape:
         ``(T,)`` -> ``(F, 1 + T // hop_length)`` with F = n_mfcc, n_mels or n_chroma
@@ -221,13 +235,14 @@ def librosa_features(wav: np.ndarray, kind: str, config: FrequencyConfig = Frequ
     import librosa
 
     wav = check_waveform(wav)
-    if len(wav) < config.n_fft:
-        wav = np.pad(wav, (0, config.n_fft - len(wav)))
-    stft = {"n_fft": config.n_fft, "hop_length": config.hop_length, "center": True, "pad_mode": "constant"}
-    if _check_kind(kind) == "chroma":
+    n_fft = config.fft_size(kind)
+    if len(wav) < n_fft:
+        wav = np.pad(wav, (0, n_fft - len(wav)))
+    stft = {"n_fft": n_fft, "hop_length": config.hop_length, "center": True, "pad_mode": "constant"}
+    if kind == "chroma":
         power = np.abs(librosa.stft(wav, **stft)) ** 2
         out = librosa.feature.chroma_stft(
-            S=power, sr=config.sample_rate, n_fft=config.n_fft, n_chroma=config.n_chroma, tuning=0.0
+            S=power, sr=config.sample_rate, n_fft=n_fft, n_chroma=config.n_chroma, tuning=0.0
         )
         return out.astype(np.float32)
     mel = librosa.feature.melspectrogram(
@@ -239,6 +254,8 @@ def librosa_features(wav: np.ndarray, kind: str, config: FrequencyConfig = Frequ
         power=2.0,
         **stft,
     )
+    if kind == "mel":
+        return mel.astype(np.float32)
     logmel = librosa.power_to_db(mel, ref=1.0, amin=_AMIN, top_db=config.top_db)
     if kind == "logmel":
         return logmel.astype(np.float32)
@@ -249,7 +266,7 @@ def librosa_features(wav: np.ndarray, kind: str, config: FrequencyConfig = Frequ
 
 
 class TorchFrequencyFeatures(torch.nn.Module):
-    """Batched MFCC / log-Mel / Chroma with torchaudio transforms, on any device.
+    """Batched MFCC / log-Mel / Mel / Chroma with torchaudio transforms, on any device.
 
     A ``Spectrogram`` (complex), the power ``re^2 + im^2``, then ``MelScale`` and
     ``AmplitudeToDB``, and the DCT matrix of ``torchaudio.functional.create_dct``
@@ -257,10 +274,11 @@ class TorchFrequencyFeatures(torch.nn.Module):
     (centred, zero padding, periodic Hann window), Slaney Mel filters and
     orthonormal DCT as the librosa backend, so both agree up to float rounding.
     Chroma applies librosa's chroma filter bank to the power spectrogram and
-    normalises each frame by its maximum, as librosa does.
+    normalises each frame by its maximum, as librosa does (on its own, longer
+    window: :meth:`FrequencyConfig.fft_size`).
 
     Args:
-        kind: ``"mfcc"``, ``"logmel"`` or ``"chroma"``.
+        kind: ``"mfcc"``, ``"logmel"``, ``"mel"`` or ``"chroma"``.
         config: Shared parameters.
     """
 
@@ -271,14 +289,15 @@ class TorchFrequencyFeatures(torch.nn.Module):
 
         self.kind = _check_kind(kind)
         self.config = config
+        self.n_fft = config.fft_size(kind)
         self.spectrogram = T.Spectrogram(
-            n_fft=config.n_fft, hop_length=config.hop_length, power=None, center=True, pad_mode="constant"
+            n_fft=self.n_fft, hop_length=config.hop_length, power=None, center=True, pad_mode="constant"
         )
-        n_freqs = config.n_fft // 2 + 1
+        n_freqs = self.n_fft // 2 + 1
         if kind == "chroma":
             import librosa
 
-            bank = librosa.filters.chroma(sr=config.sample_rate, n_fft=config.n_fft, n_chroma=config.n_chroma)
+            bank = librosa.filters.chroma(sr=config.sample_rate, n_fft=self.n_fft, n_chroma=config.n_chroma)
             self.register_buffer("chroma_bank", torch.from_numpy(bank.astype(np.float32)))
             return
         self.mel = T.MelScale(
@@ -298,7 +317,7 @@ class TorchFrequencyFeatures(torch.nn.Module):
         """Power spectrogram (``re^2 + im^2``, much faster than ``abs()`` of a complex tensor).
 
         Shape:
-            ``(B, T)`` -> ``(B, n_fft // 2 + 1, 1 + T // hop_length)``
+            ``(B, T)`` -> ``(B, self.n_fft // 2 + 1, 1 + T // hop_length)``
         """
         spec = self.spectrogram(batch)
         return spec.real.square() + spec.imag.square()
@@ -310,14 +329,17 @@ class TorchFrequencyFeatures(torch.nn.Module):
         Shape:
             ``(B, T)`` -> ``(B, F, 1 + T // hop_length)``
         """
-        if batch.shape[-1] < self.config.n_fft:
-            batch = torch.nn.functional.pad(batch, (0, self.config.n_fft - batch.shape[-1]))
+        if batch.shape[-1] < self.n_fft:
+            batch = torch.nn.functional.pad(batch, (0, self.n_fft - batch.shape[-1]))
         power = self.power(batch)
         if self.kind == "chroma":
             chroma = torch.matmul(self.chroma_bank, power)
             peak = chroma.amax(dim=-2, keepdim=True)
             return chroma / torch.where(peak > torch.finfo(chroma.dtype).tiny, peak, torch.ones_like(peak))
-        logmel = self.to_db(self.mel(power))
+        mel = self.mel(power)
+        if self.kind == "mel":
+            return mel
+        logmel = self.to_db(mel)
         if self.kind == "logmel":
             return logmel
         return torch.matmul(logmel.transpose(-1, -2), self.dct).transpose(-1, -2)
@@ -333,7 +355,7 @@ def frequency_features(
     batch_size: int = 32,
     time_major: bool = False,
 ) -> list[np.ndarray]:
-    """MFCC, log-Mel or Chroma for a list of utterances, trimmed to each one's length.
+    """MFCC, log-Mel, Mel or Chroma for a list of utterances, trimmed to each one's length.
 
     The torchaudio backend sorts the utterances by length and computes
     ``batch_size`` of them at a time, which keeps padding and memory small;
@@ -341,7 +363,7 @@ def frequency_features(
 
     Args:
         waves: Mono float32 waveforms (already validated or raw arrays).
-        kind: ``"mfcc"``, ``"logmel"`` or ``"chroma"``.
+        kind: ``"mfcc"``, ``"logmel"``, ``"mel"`` or ``"chroma"``.
         config: Shared parameters.
         backend: ``"torchaudio"`` (padded batches on ``device``) or ``"librosa"``.
         device: Torch device for the torchaudio backend.
@@ -364,7 +386,7 @@ def frequency_features(
     out: list[np.ndarray] = [np.zeros(0, np.float32)] * len(waves)
     for start in range(0, len(order), batch_size):
         chosen = order[start : start + batch_size]
-        batch, lengths = pad_batch([waves[i] for i in chosen], min_samples=config.n_fft)
+        batch, lengths = pad_batch([waves[i] for i in chosen], min_samples=config.fft_size(kind))
         feats = module(batch.to(device)).cpu().numpy()
         if time_major:
             feats = feats.transpose(0, 2, 1)  # the memory layout of torch's output is already (B, T, F)
@@ -491,7 +513,8 @@ class AudioFeatures:
     frame features, or ``(F,)`` when ``pooled`` is set.
 
     Attributes:
-        kind: ``"mfcc"``, ``"logmel"``, ``"chroma"`` or ``"stats"``.
+        kind: ``"mfcc"``, ``"logmel"``, ``"mel"`` (un-logged, the IEMOCAP
+            paper's MEL), ``"chroma"`` or ``"stats"``.
         backend: ``"torchaudio"`` or ``"librosa"`` (``"stats"`` always uses torch).
         max_seconds: Crop/pad every utterance to this duration (None keeps it whole).
         crop: ``"start"`` or ``"random"`` (seeded by ``seed`` and the record id).

@@ -23,13 +23,33 @@ def test_frequency_feature_shapes(make_tone, kind, backend):
     assert all(f.dtype == np.float32 and np.isfinite(f).all() for f in feats)
 
 
-@pytest.mark.parametrize("kind,atol", [("mfcc", 2e-3), ("logmel", 1e-3), ("chroma", 1e-4)])
+@pytest.mark.parametrize("kind,atol", [("mfcc", 2e-3), ("logmel", 1e-3), ("mel", 1e-6), ("chroma", 1e-4)])
 def test_librosa_and_torchaudio_agree(make_tone, kind, atol):
     waves = [make_tone(1.2, 180), make_tone(0.61, 300, seed=3)]
     reference = [A.librosa_features(w, kind, CONFIG) for w in waves]
     batched = A.frequency_features(waves, kind, CONFIG, backend="torchaudio")
     for ref, out in zip(reference, batched):
         np.testing.assert_allclose(out, ref, atol=atol, rtol=1e-4)
+
+
+def test_mel_is_the_power_mel_spectrogram_whose_db_is_logmel(make_tone):
+    wav = make_tone(0.7, 220)
+    mel = A.frequency_features([wav], "mel")[0]
+    logmel = A.frequency_features([wav], "logmel")[0]
+    assert (mel >= 0).all()
+    np.testing.assert_allclose(10 * np.log10(np.maximum(mel, 1e-10)), logmel, atol=1e-3)
+
+
+def test_chroma_window_resolves_the_pitch_class_of_a_low_voice(make_tone):
+    """A 110 Hz tone (A2) lands on chroma bin A with the 128 ms window; 25 ms bins (40 Hz) cannot say so."""
+    tone = make_tone(1.0, 110)
+    chroma = A.frequency_features([tone], "chroma")[0]
+    assert CONFIG.fft_size("chroma") == 2048 and CONFIG.fft_size("mfcc") == 400
+    assert chroma.shape[1] == 1 + len(tone) // 160, "same frames as the other kinds"
+    a_bin = 9  # librosa's chroma starts at C: C C# D D# E F F# G G# A
+    assert np.argmax(chroma.mean(axis=1)) == a_bin
+    coarse = A.frequency_features([tone], "chroma", A.FrequencyConfig(chroma_n_fft=400))[0]
+    assert np.argmax(coarse.mean(axis=1)) != a_bin
 
 
 def test_backends_agree_with_other_parameters(make_tone):
