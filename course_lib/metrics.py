@@ -12,7 +12,10 @@ Two families:
 
 Class labels are integer indices into a tuple of class names (for example
 :data:`course_lib.data.records.IEMOCAP_CLASSES`). Every function accepts
-lists, numpy arrays or torch tensors.
+lists, numpy arrays or torch tensors, and refuses bad inputs with a
+``ValueError`` that names the argument (``y_true`` or ``y_pred``): empty or
+of different lengths, NaN or infinite values (a diverged model), and class
+indices that are not integers or fall outside the class list.
 """
 
 from __future__ import annotations
@@ -26,20 +29,69 @@ from sklearn import metrics as skm
 ACC2_MODES = ("has0", "non0")
 
 
-def _as_array(values: Any, dtype: Any = None) -> np.ndarray:
+def _as_array(values: Any) -> np.ndarray:
     """Flatten lists, numpy arrays or (CPU/GPU) torch tensors to a 1-D numpy array."""
     if hasattr(values, "detach"):
         values = values.detach().cpu().numpy()
-    array = np.asarray(values, dtype=dtype).reshape(-1)
-    return array
+    return np.asarray(values).reshape(-1)
 
 
-def _pair(y_true: Any, y_pred: Any, dtype: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    true, pred = _as_array(y_true, dtype), _as_array(y_pred, dtype)
+def _checked(values: Any, name: str, num_classes: int | None, classes: bool) -> np.ndarray:
+    """One argument as a finite 1-D array: float64 scores, or int64 class indices when ``classes``.
+
+    Raises:
+        ValueError: naming ``name`` when the values are empty, not numbers,
+            NaN or infinite, or (``classes``) not valid class indices.
+    """
+    array = _as_array(values)
+    if array.size == 0:
+        raise ValueError(f"{name} is empty: cannot compute a metric on zero samples")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must hold numbers, got dtype {array.dtype}")
+    array = array.astype(np.float64)
+    for problem, bad in (("NaN", np.isnan(array)), ("infinite", np.isinf(array))):
+        if bad.any():
+            raise ValueError(f"{name} contains {int(bad.sum())} {problem} values")
+    return _class_indices(array, name, num_classes) if classes else array
+
+
+def _class_indices(array: np.ndarray, name: str, num_classes: int | None) -> np.ndarray:
+    """``array`` as int64 after checking every value is a whole number in ``0..num_classes - 1``."""
+    fractional = array != np.round(array)
+    if fractional.any():
+        count, example = int(fractional.sum()), array[fractional][0]
+        raise ValueError(f"{name} holds {count} non-integer class indices, e.g. {example}")
+    outside = (array < 0) | (array >= (num_classes if num_classes is not None else np.inf))
+    if outside.any():
+        where = (
+            f"outside 0..{num_classes - 1} ({num_classes} classes)" if num_classes is not None else "below 0"
+        )
+        count, example = int(outside.sum()), int(array[outside][0])
+        raise ValueError(f"{name} holds {count} class indices {where}, e.g. {example}")
+    return array.astype(np.int64)
+
+
+def _pair(
+    y_true: Any, y_pred: Any, num_classes: int | None = None, classes: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated ``(true, pred)`` arrays of equal length; every metric goes through here.
+
+    Args:
+        y_true: Labels.
+        y_pred: Predictions.
+        num_classes: Number of classes; class indices must lie in
+            ``0..num_classes - 1`` (only non-negative when None).
+        classes: Check class indices (int64 arrays) instead of scores
+            (float64 arrays).
+
+    Raises:
+        ValueError: naming the faulty argument (see :func:`_checked`), or
+            when the lengths differ.
+    """
+    true = _checked(y_true, "y_true", num_classes, classes)
+    pred = _checked(y_pred, "y_pred", num_classes, classes)
     if true.shape != pred.shape:
         raise ValueError(f"y_true and y_pred differ in length: {true.shape[0]} vs {pred.shape[0]}")
-    if true.size == 0:
-        raise ValueError("cannot compute a metric on zero samples")
     return true, pred
 
 
@@ -48,7 +100,7 @@ def _pair(y_true: Any, y_pred: Any, dtype: Any = None) -> tuple[np.ndarray, np.n
 
 def accuracy(y_true: Any, y_pred: Any) -> float:
     """Fraction of predictions equal to the labels."""
-    true, pred = _pair(y_true, y_pred)
+    true, pred = _pair(y_true, y_pred, classes=True)
     return float(skm.accuracy_score(true, pred))
 
 
@@ -64,23 +116,33 @@ def per_class_f1(y_true: Any, y_pred: Any, labels: Sequence[str]) -> dict[str, f
     Returns:
         ``{name: f1}`` in the order of ``labels``.
     """
-    true, pred = _pair(y_true, y_pred)
+    true, pred = _pair(y_true, y_pred, len(labels), classes=True)
     scores = skm.f1_score(true, pred, labels=list(range(len(labels))), average=None, zero_division=0)
     return {name: float(score) for name, score in zip(labels, scores)}
 
 
+def _averaged_f1(y_true: Any, y_pred: Any, labels: Sequence[str] | None, average: str) -> float:
+    num_classes = len(labels) if labels is not None else None
+    true, pred = _pair(y_true, y_pred, num_classes, classes=True)
+    indices = list(range(num_classes)) if num_classes is not None else None
+    return float(skm.f1_score(true, pred, labels=indices, average=average, zero_division=0))
+
+
 def weighted_f1(y_true: Any, y_pred: Any, labels: Sequence[str] | None = None) -> float:
-    """F1 averaged over classes weighted by each class's support in ``y_true``."""
-    true, pred = _pair(y_true, y_pred)
-    indices = list(range(len(labels))) if labels is not None else None
-    return float(skm.f1_score(true, pred, labels=indices, average="weighted", zero_division=0))
+    """F1 averaged over classes weighted by each class's support in ``y_true``.
+
+    Args:
+        y_true: Integer class indices.
+        y_pred: Predicted class indices.
+        labels: Class names in index order; None averages over the classes
+            present in either array.
+    """
+    return _averaged_f1(y_true, y_pred, labels, "weighted")
 
 
 def macro_f1(y_true: Any, y_pred: Any, labels: Sequence[str] | None = None) -> float:
-    """Unweighted mean of the per-class F1 scores."""
-    true, pred = _pair(y_true, y_pred)
-    indices = list(range(len(labels))) if labels is not None else None
-    return float(skm.f1_score(true, pred, labels=indices, average="macro", zero_division=0))
+    """Unweighted mean of the per-class F1 scores (``labels`` as in :func:`weighted_f1`)."""
+    return _averaged_f1(y_true, y_pred, labels, "macro")
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int, normalize: str | None = None) -> np.ndarray:
@@ -97,7 +159,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int, normalize: str 
     Shape:
         ``(num_classes, num_classes)``.
     """
-    true, pred = _pair(y_true, y_pred)
+    true, pred = _pair(y_true, y_pred, num_classes, classes=True)
     return skm.confusion_matrix(true, pred, labels=list(range(num_classes)), normalize=normalize)
 
 
@@ -113,7 +175,7 @@ def classification_report(
         as_dict: Return the nested dict (True) or the formatted text (False).
         digits: Decimals of the text report.
     """
-    true, pred = _pair(y_true, y_pred)
+    true, pred = _pair(y_true, y_pred, len(labels), classes=True)
     return skm.classification_report(
         true,
         pred,
@@ -132,6 +194,7 @@ def classification_metrics(y_true: Any, y_pred: Any, labels: Sequence[str]) -> d
         ``accuracy``, ``weighted_f1``, ``macro_f1`` and ``f1_<class>`` for
         every class name.
     """
+    y_true, y_pred = _pair(y_true, y_pred, len(labels), classes=True)  # accuracy sees the same classes
     result = {
         "accuracy": accuracy(y_true, y_pred),
         "weighted_f1": weighted_f1(y_true, y_pred, labels),
@@ -146,7 +209,7 @@ def classification_metrics(y_true: Any, y_pred: Any, labels: Sequence[str]) -> d
 
 def mae(y_true: Any, y_pred: Any) -> float:
     """Mean absolute error."""
-    true, pred = _pair(y_true, y_pred, np.float64)
+    true, pred = _pair(y_true, y_pred)
     return float(skm.mean_absolute_error(true, pred))
 
 
@@ -156,7 +219,7 @@ def pearson(y_true: Any, y_pred: Any) -> float:
     Returns NaN when either side is constant (the correlation is undefined);
     report it as such rather than as a number.
     """
-    true, pred = _pair(y_true, y_pred, np.float64)
+    true, pred = _pair(y_true, y_pred)
     if true.size < 2 or np.ptp(true) == 0 or np.ptp(pred) == 0:
         return float("nan")
     return float(np.corrcoef(true, pred)[0, 1])
@@ -175,7 +238,7 @@ def binarize(y_true: Any, y_pred: Any, mode: str = "has0") -> tuple[np.ndarray, 
     Returns:
         ``(true, pred)`` boolean arrays, True for the non-negative / positive class.
     """
-    true, pred = _pair(y_true, y_pred, np.float64)
+    true, pred = _pair(y_true, y_pred)
     if mode == "has0":
         return true >= 0, pred >= 0
     if mode == "non0":
@@ -199,13 +262,13 @@ def _bucket(values: np.ndarray, bound: int) -> np.ndarray:
 
 def acc5(y_true: Any, y_pred: Any) -> float:
     """5-class accuracy on ``round(clip(x, -2, 2))`` of labels and predictions."""
-    true, pred = _pair(y_true, y_pred, np.float64)
+    true, pred = _pair(y_true, y_pred)
     return float(np.mean(_bucket(true, 2) == _bucket(pred, 2)))
 
 
 def acc7(y_true: Any, y_pred: Any) -> float:
     """7-class accuracy on ``round(clip(x, -3, 3))`` of labels and predictions."""
-    true, pred = _pair(y_true, y_pred, np.float64)
+    true, pred = _pair(y_true, y_pred)
     return float(np.mean(_bucket(true, 3) == _bucket(pred, 3)))
 
 
@@ -229,7 +292,7 @@ def binary_prf(y_true: Any, y_pred: Any, mode: str = "has0") -> dict[str, float]
 
 def seven_class_prf(y_true: Any, y_pred: Any) -> dict[str, float]:
     """Weighted precision, recall and F1 over the 7 rounded score classes -3..3."""
-    true, pred = _pair(y_true, y_pred, np.float64)
+    true, pred = _pair(y_true, y_pred)
     precision, recall, f1 = _weighted_prf(_bucket(true, 3), _bucket(pred, 3))
     return {"precision": precision, "recall": recall, "f1": f1}
 
@@ -243,14 +306,15 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
         ``acc7``, ``precision_7``, ``recall_7``, ``f1_7``. The ``non0`` entries
         are NaN when every label is 0.
     """
+    y_true, y_pred = _pair(y_true, y_pred)
     result = {"mae": mae(y_true, y_pred), "corr": pearson(y_true, y_pred)}
     for mode in ACC2_MODES:
-        try:
-            result[f"acc2_{mode}"] = acc2(y_true, y_pred, mode)
-            prf = binary_prf(y_true, y_pred, mode)
-        except ValueError:
+        if mode == "non0" and not np.any(y_true):
             result[f"acc2_{mode}"] = float("nan")
             prf = {"precision": float("nan"), "recall": float("nan"), "f1": float("nan")}
+        else:
+            result[f"acc2_{mode}"] = acc2(y_true, y_pred, mode)
+            prf = binary_prf(y_true, y_pred, mode)
         result.update({f"{name}_{mode}": value for name, value in prf.items()})
     result["acc5"] = acc5(y_true, y_pred)
     result["acc7"] = acc7(y_true, y_pred)

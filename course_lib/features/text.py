@@ -1,6 +1,8 @@
 """Text features: a word vocabulary, GloVe embedding matrices and transformer sentence embeddings.
 
-* :func:`tokenize` / :class:`Vocabulary` -- lower-casing, punctuation as
+* :func:`tokenize` / :class:`Vocabulary` -- the tokenisation of GloVe's
+  training text (Penn Treebank clitics: ``don't`` -> ``do n't``; curly
+  apostrophes made ASCII; letters of any script), lower-casing, punctuation as
   tokens (or dropped), IEMOCAP tags such as ``[LAUGHTER]`` kept as special
   tokens or stripped, minimum frequency, ``<pad>`` = 0 and ``<unk>`` = 1;
   saved and loaded as JSON. An empty text encodes to ``[<unk>]`` so every
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,15 +37,52 @@ from course_lib.features import assets
 from course_lib.features.encoders import from_pretrained, masked_pool
 
 PAD, UNK = "<pad>", "<unk>"
-_TAG = re.compile(r"\[[A-Za-z_]+\]")
-_TOKEN = re.compile(r"\[[A-Za-z_]+\]|[a-zA-Z0-9]+(?:'[a-zA-Z]+)*|[^\w\s]")
+_TOKEN = re.compile(
+    r"(?P<tag>\[[A-Za-z_]+\])"  # IEMOCAP tags such as [LAUGHTER]
+    r"|(?P<word>\d+(?:[.,]\d+)+|[^\W_]+(?:'[^\W_]+)*)"  # 3.5, 1,000; words of any script, don't, o'clock
+    r"|(?P<punct>\.\.\.|--|[^\w\s])"  # one mark per token, except ... and --
+)
+# PTB clitics split off the end of a word: do|n't, it|'s, i|'m, they|'re, we|'ve, i|'ll, i|'d.
+_CLITIC = re.compile(r"(?<=[^\W_])(?:n't|'(?:s|m|d|re|ve|ll))$", re.IGNORECASE)
+# Typographic apostrophes and double quotes to their ASCII forms.
+_QUOTES = str.maketrans("\u2018\u2019\u201a\u201b\u02bc\u201c\u201d\u201e\u201f", "'''''" + '""""')
 
 
 # --------------------------------------------------------------------------- tokenizer and vocabulary
 
 
+def normalize_text(text: str) -> str:
+    """NFKC-normalise ``text`` and turn curly apostrophes and quotes into ASCII ones.
+
+    NFKC composes accented letters (``e`` + combining acute -> ``é``) and
+    unfolds compatibility forms (``…`` -> ``...``, the ligature ``ﬁ`` -> ``fi``).
+    """
+    return unicodedata.normalize("NFKC", text).translate(_QUOTES)
+
+
+def split_clitics(word: str) -> list[str]:
+    """Split English clitics off a word the Penn Treebank way, as GloVe's training text was.
+
+    Examples:
+        >>> split_clitics("don't"), split_clitics("can't"), split_clitics("wouldn't've")
+        (['do', "n't"], ['ca', "n't"], ['would', "n't", "'ve"])
+        >>> split_clitics("o'clock")
+        ["o'clock"]
+    """
+    clitics: list[str] = []
+    while match := _CLITIC.search(word):
+        word, clitics = word[: match.start()], [match.group(), *clitics]
+    return [word, *clitics]
+
+
 def tokenize(text: str, lower: bool = True, keep_tags: bool = True, punctuation: bool = True) -> list[str]:
-    """Split a transcript into word, punctuation and tag tokens.
+    """Split a transcript into word, punctuation and tag tokens, the way GloVe's text was tokenised.
+
+    The text is normalised first (:func:`normalize_text`); words keep letters
+    of any script (``Québec`` -> ``québec``); clitics are split off Penn
+    Treebank style (:func:`split_clitics`: ``don't`` -> ``do n't``, ``it's``
+    -> ``it 's``) and count as words; every punctuation mark is its own token
+    (``...`` and ``--`` stay whole).
 
     Args:
         text: The text (``None`` is refused with a clear error).
@@ -51,18 +91,19 @@ def tokenize(text: str, lower: bool = True, keep_tags: bool = True, punctuation:
         punctuation: Keep punctuation marks as tokens; otherwise drop them.
 
     Examples:
-        >>> tokenize("Oh, [LAUGHTER] I don't know!")
-        ['oh', ',', '[LAUGHTER]', 'i', "don't", 'know', '!']
+        >>> tokenize("Oh, [LAUGHTER] I don’t know!")
+        ['oh', ',', '[LAUGHTER]', 'i', 'do', "n't", 'know', '!']
     """
     if text is None:
         raise ValueError("cannot tokenize None; pass an empty string for an empty text")
     tokens = []
-    for token in _TOKEN.findall(text):
-        if _TAG.fullmatch(token):
+    for match in _TOKEN.finditer(normalize_text(text)):
+        token, kind = match.group(), match.lastgroup
+        if kind == "tag":
             if keep_tags:
                 tokens.append(token.upper())
-        elif token[0].isalnum():
-            tokens.append(token.lower() if lower else token)
+        elif kind == "word":
+            tokens.extend(split_clitics(token.lower() if lower else token))
         elif punctuation:
             tokens.append(token)
     return tokens
@@ -180,7 +221,11 @@ def build_vocabulary(
 
 
 @lru_cache(maxsize=1)
-def _glove_index() -> dict[str, int]:
+def glove_index() -> dict[str, int]:
+    """GloVe's 400k lower-case words mapped to their row in the vectors file (read once, then cached).
+
+    Use it to check whether a token has a vector: ``"n't" in glove_index()``.
+    """
     import pandas as pd
 
     _, index_file = assets.glove_files()
@@ -197,7 +242,7 @@ class GloveResult:
         found: Mask of rows filled from GloVe.
         stats: ``type_coverage`` (share of vocabulary types found),
             ``token_coverage`` (share of training tokens found), counts and a
-            few missing examples.
+            few missing words (the specials left out).
     """
 
     matrix: np.ndarray
@@ -218,7 +263,7 @@ def glove_matrix(vocab: Vocabulary, seed: int = 0, oov_scale: float | None = Non
     """
     vectors_file, _ = assets.glove_files()
     vectors = np.load(vectors_file, mmap_mode="r")
-    index = _glove_index()
+    index = glove_index()
     rows = np.full(len(vocab), -1, dtype=np.int64)
     for i, token in enumerate(vocab.tokens[2:], start=2):
         for candidate in (token, token.lower(), token.strip("[]").lower()):
@@ -239,7 +284,7 @@ def glove_matrix(vocab: Vocabulary, seed: int = 0, oov_scale: float | None = Non
         "found": int(found.sum()),
         "type_coverage": float(found[2:].mean()) if len(vocab) > 2 else 0.0,
         "token_coverage": float(counts[found].sum() / counts.sum()) if counts.sum() else 0.0,
-        "missing_examples": [vocab.tokens[i] for i in np.flatnonzero(missing)[:20]],
+        "missing_examples": [vocab.tokens[i] for i in np.flatnonzero(missing[2:])[:20] + 2],
     }
     return GloveResult(matrix, found, stats)
 

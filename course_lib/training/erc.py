@@ -75,7 +75,7 @@ from course_lib.data import iemocap
 from course_lib.data.datasets import ConversationWindowDataset, utterance_dataset
 from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
 from course_lib.data.synthetic.corpora import dataset_dir
-from course_lib.runtime import resolve_cache_dir, seed_everything
+from course_lib.runtime import resolve_cache_dir
 
 __all__ = [
     "AUDIO_CHOICES",
@@ -684,8 +684,6 @@ def train_erc(
         torch.set_num_threads(num_threads)
     try:
         features = data.features_for(config)
-        seed_everything(seed)
-        model = build_model(config, data, features)
         loaders = {}
         ids: dict[str, list[str]] = {}
         for split in ("train", "valid", "test"):
@@ -708,7 +706,8 @@ def train_erc(
             seed=seed,
             progress=progress,
         )
-        history = trainer.fit(model, loaders["train"], loaders["valid"])
+        history = trainer.fit(lambda: build_model(config, data, features), loaders["train"], loaders["valid"])
+        model = trainer.model
         valid = trainer.evaluate(loaders["valid"])
         test = {k: float(v) for k, v in trainer.evaluate(loaders["test"]).items()}
         y_pred, y_true = trainer.predict(loaders["test"], return_targets=True)

@@ -134,7 +134,8 @@ class Experiment:
 
     Attributes:
         name: Display name.
-        build_model: Returns a fresh model; called after seeding.
+        build_model: Returns a fresh model; :meth:`Trainer.fit` calls it
+            right after seeding.
         make_loaders: ``make_loaders(seed) -> (train, val, test)``; ``test``
             may be None.
         trainer_kwargs: Keyword arguments of :class:`Trainer` (the seed is
@@ -159,10 +160,9 @@ class Experiment:
             score) and ``test_<metric>`` for every test metric.
         """
         seed_everything(seed)
-        model = self.build_model()
         train, val, test = self.make_loaders(seed)
         trainer = Trainer(**{**self.trainer_kwargs, "seed": seed})
-        history = trainer.fit(model, train, val)
+        history = trainer.fit(self.build_model, train, val)
         self.last_trainer = trainer
         result: dict[str, Any] = {
             "best_epoch": trainer.best_epoch,

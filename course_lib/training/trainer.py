@@ -106,7 +106,8 @@ class Trainer:
             ``w_i = N / (|C| N_i)`` from the training labels (needs ``labels``).
         grad_clip: Max global gradient norm, or None for no clipping.
         device: ``"auto"``, a device string or a ``torch.device``.
-        seed: When given, :meth:`fit` seeds every generator first.
+        seed: When given, :meth:`fit` seeds every generator before building
+            the model (when given a model factory) and again before training.
         progress: Show tqdm progress bars.
         checkpoint_path: When given, the best weights are also saved there.
         target_key: Batch key holding the targets.
@@ -115,6 +116,7 @@ class Trainer:
         min_delta: Minimum change counting as an improvement.
 
     Attributes:
+        model: The trained module (after :meth:`fit`: its best epoch's weights).
         history: One dict per epoch: ``epoch``, ``train_loss``, ``lr`` (the
             learning rate used during the epoch) and
             ``val_<metric>`` for every validation metric.
@@ -355,13 +357,42 @@ class Trainer:
             return score > self.best_score + self.min_delta
         return score < self.best_score - self.min_delta
 
+    def _seeded_model(self, model: nn.Module | Callable[[], nn.Module]) -> nn.Module:
+        """Seed every generator (when :attr:`seed` is set) and return the model, built now from a factory.
+
+        The generators are seeded again after a factory has built the model,
+        so the training draws (batch order, dropout) are those of a model built
+        right after ``seed_everything(seed)``, whatever its number of weights.
+        """
+        if self.seed is not None:
+            seed_everything(self.seed)
+        if isinstance(model, nn.Module):
+            return model
+        built = model()
+        if not isinstance(built, nn.Module):
+            raise TypeError(f"the model factory returned {type(built).__name__}, not an nn.Module")
+        if self.seed is not None:
+            seed_everything(self.seed)
+        return built
+
     def fit(
-        self, model: nn.Module, train_loader: Iterable[Batch], val_loader: Iterable[Batch]
+        self,
+        model: nn.Module | Callable[[], nn.Module],
+        train_loader: Iterable[Batch],
+        val_loader: Iterable[Batch],
     ) -> list[dict[str, float]]:
-        """Train ``model`` and restore its best validation epoch.
+        """Train a model and restore its best validation epoch.
+
+        For reproducible initial weights, pass a factory (``lambda: MyModel(...)``)
+        together with ``seed``: it is called right after seeding, so the same
+        seed gives the same weights whatever random draws came before. A module
+        passed as is keeps the weights it was built with; build it right after
+        :func:`course_lib.runtime.seed_everything` instead.
 
         Args:
-            model: Module whose ``forward(batch)`` returns logits or scores.
+            model: Module whose ``forward(batch)`` returns logits or scores, or
+                a function without arguments that builds one. The trained
+                module is :attr:`model`.
             train_loader: Training batches (dicts of tensors).
             val_loader: Validation batches; the only split used for model
                 selection, learning-rate schedule and early stopping.
@@ -369,9 +400,7 @@ class Trainer:
         Returns:
             :attr:`history`, one dict per epoch.
         """
-        if self.seed is not None:
-            seed_everything(self.seed)
-        self.model = model.to(self.device)
+        self.model = self._seeded_model(model).to(self.device)
         self.loss_fn = self._make_loss(train_loader)
         self.optimizer = self.configure_optimizers(self.model)
         self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(

@@ -12,7 +12,8 @@ TRAIN = ["I'm so happy, really happy!", "[LAUGHTER] That is great.", "I am not h
 
 
 def test_tokenize_options():
-    assert T.tokenize("Oh, [LAUGHTER] I don't KNOW!") == ["oh", ",", "[LAUGHTER]", "i", "don't", "know", "!"]
+    expected = ["oh", ",", "[LAUGHTER]", "i", "do", "n't", "know", "!"]
+    assert T.tokenize("Oh, [LAUGHTER] I don't KNOW!") == expected
     assert T.tokenize("Oh, [laughter] I", keep_tags=False, punctuation=False) == ["oh", "i"]
     assert T.tokenize("Big Cat", lower=False) == ["Big", "Cat"]
     assert T.tokenize("   ") == []
@@ -20,10 +21,81 @@ def test_tokenize_options():
         T.tokenize(None)
 
 
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("don't", ["do", "n't"]),
+        ("can't", ["ca", "n't"]),
+        ("won't", ["wo", "n't"]),
+        ("isn't", ["is", "n't"]),
+        ("it's", ["it", "'s"]),
+        ("I'm", ["i", "'m"]),
+        ("they're", ["they", "'re"]),
+        ("we've", ["we", "'ve"]),
+        ("I'll", ["i", "'ll"]),
+        ("I'd", ["i", "'d"]),
+        ("Mary's", ["mary", "'s"]),
+        ("wouldn't've", ["would", "n't", "'ve"]),
+        ("DON'T", ["do", "n't"]),
+    ],
+)
+def test_tokenize_splits_clitics_like_glove(text, tokens):
+    assert T.tokenize(text) == tokens
+
+
+def test_tokenize_keeps_words_with_an_inner_apostrophe_that_is_no_clitic():
+    assert T.tokenize("o'clock, ma'am") == ["o'clock", ",", "ma'am"]
+
+
+def test_tokenize_normalises_curly_apostrophes_and_quotes():
+    assert T.tokenize("I don\u2019t \u2018know\u2019") == ["i", "do", "n't", "'", "know", "'"]
+    assert T.tokenize("\u201cFine\u201d, it\u02bcs") == ['"', "fine", '"', ",", "it", "'s"]
+
+
+def test_tokenize_keeps_letters_of_any_script():
+    assert T.tokenize("Qu\u00e9bec") == ["qu\u00e9bec"]
+    assert T.tokenize("Que\u0301bec") == ["qu\u00e9bec"]  # decomposed accent composed first
+    assert T.tokenize("Z\u00fcrich na\u00efve", lower=False) == ["Z\u00fcrich", "na\u00efve"]
+
+
+def test_tokenize_keeps_numbers_ellipsis_and_double_dash_whole():
+    expected = ["it", "costs", "3.5", "or", "1,000", "...", "i", "--", "no"]
+    assert T.tokenize("It costs 3.5 or 1,000... I -- no") == expected
+    assert T.tokenize("wait\u2026") == ["wait", "..."]
+
+
+def test_clitics_are_words_kept_without_punctuation():
+    words = ["i", "'m", "sure", "it", "'s", "fine", "is", "n't", "it"]
+    assert T.tokenize("I'm sure it's fine, isn't it?", punctuation=False) == words
+
+
+def test_tokenizer_decisions_match_the_glove_vocabulary():
+    index = T.glove_index()
+    text = "Don't! It's Qu\u00e9bec's; I'm sure they're, we've, I'll, I'd... can't won't -- 3.5 o'clock"
+    tokens = T.tokenize(text)
+    assert {
+        "n't",
+        "'s",
+        "'m",
+        "'re",
+        "'ve",
+        "'ll",
+        "'d",
+        "ca",
+        "wo",
+        "qu\u00e9bec",
+        "...",
+        "--",
+        "3.5",
+    } <= set(tokens)
+    assert [token for token in tokens if token not in index] == []
+    assert "don't" not in index and "it's" not in index  # why contractions must be split
+
+
 def test_vocabulary_build_order_and_min_freq():
     vocab = T.build_vocabulary(TRAIN, min_freq=2)
     assert vocab.tokens[:2] == [T.PAD, T.UNK]
-    assert vocab.tokens[2:] == ["happy"]  # the only token seen at least twice
+    assert vocab.tokens[2:] == ["happy", "i"]  # the tokens seen at least twice ("I'm" gives "i", "'m")
     assert T.build_vocabulary(["b a", "a c b"]).tokens[2:] == ["a", "b", "c"]  # by count, ties alphabetical
     assert "great" not in vocab.index
     assert vocab.encode("happy great") == [vocab.index["happy"], vocab.unk_id]
@@ -57,7 +129,7 @@ def test_glove_matrix_rows_and_coverage():
     result = T.glove_matrix(vocab, seed=0)
     vectors_file, _ = T.assets.glove_files()
     vectors = np.load(vectors_file, mmap_mode="r")
-    index = T._glove_index()
+    index = T.glove_index()
     np.testing.assert_array_equal(result.matrix[vocab.index["the"]], vectors[index["the"]])
     np.testing.assert_array_equal(result.matrix[vocab.index["[LAUGHTER]"]], vectors[index["laughter"]])
     assert not result.found[vocab.index["qzxqzx"]] and result.found[vocab.index["dog"]]
@@ -65,7 +137,7 @@ def test_glove_matrix_rows_and_coverage():
     assert result.matrix.shape == (len(vocab), 50) and result.matrix.dtype == np.float32
     assert result.stats["type_coverage"] == pytest.approx(5 / 7)  # qzxqzx and frobnicated are missing
     assert result.stats["token_coverage"] == pytest.approx(6 / 8)
-    assert "qzxqzx" in result.stats["missing_examples"]
+    assert "qzxqzx" in result.stats["missing_examples"] and T.UNK not in result.stats["missing_examples"]
     again = T.glove_matrix(vocab, seed=0).matrix
     np.testing.assert_array_equal(result.matrix, again)  # deterministic, random OOV rows included
 

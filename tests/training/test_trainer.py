@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
+import numpy as np
 import pytest
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from course_lib.runtime import seed_everything
 from course_lib.training.losses import class_weights
 from course_lib.training.trainer import Trainer, load_checkpoint, move_batch, save_checkpoint
 
@@ -116,6 +120,79 @@ def test_same_seed_gives_identical_history():
     assert first == second
     _, _, other, _ = _fit(seed=12, max_epochs=4)
     assert other != first
+
+
+class NoisyMlp(Mlp):
+    """The MLP with input dropout, so training also depends on seeded dropout masks."""
+
+    def __init__(self):
+        super().__init__()
+        self.dropout = nn.Dropout(0.3)
+
+    def forward(self, batch):
+        return self.net(self.dropout(batch["features"]))
+
+
+def _draw(count: int) -> None:
+    """Unrelated random draws from every generator, as other notebook cells make."""
+    random.random()
+    np.random.rand(count)
+    torch.rand(count)
+
+
+def _fit_factory(seed: int, draws: int):
+    """Fit a NoisyMlp built by the trainer after ``draws`` unrelated draws: initial weights, trainer, metrics."""
+    _draw(draws)
+    initial = {}
+
+    def build() -> nn.Module:
+        model = NoisyMlp()
+        initial.update({key: value.clone() for key, value in model.state_dict().items()})
+        return model
+
+    train, val = _loaders()
+    trainer = Trainer(labels=LABELS, progress=False, seed=seed, max_epochs=3, lr=1e-2)
+    trainer.fit(build, train, val)
+    return initial, trainer, trainer.evaluate(val)
+
+
+def _same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_model_factory_gives_identical_weights_and_metrics_after_different_draws():
+    first_initial, first, first_metrics = _fit_factory(seed=5, draws=3)
+    second_initial, second, second_metrics = _fit_factory(seed=5, draws=1000)
+    assert _same_weights(first_initial, second_initial)
+    assert _same_weights(first.model.state_dict(), second.model.state_dict())
+    assert first.history == second.history and first_metrics == second_metrics
+    other_initial, _, _ = _fit_factory(seed=6, draws=3)
+    assert not _same_weights(first_initial, other_initial)
+
+
+def test_model_factory_trains_like_a_model_built_right_after_seeding():
+    train, val = _loaders()
+    _draw(7)
+    seed_everything(5)
+    built = Trainer(labels=LABELS, progress=False, seed=5, max_epochs=3, lr=1e-2)
+    built.fit(NoisyMlp(), train, val)
+    _, from_factory, _ = _fit_factory(seed=5, draws=7)
+    assert built.history == from_factory.history
+    assert _same_weights(built.model.state_dict(), from_factory.model.state_dict())
+
+
+def test_prebuilt_model_keeps_the_weights_it_was_given():
+    torch.manual_seed(0)
+    model = Mlp()
+    given = {key: value.clone() for key, value in model.state_dict().items()}
+    trainer = Trainer(labels=LABELS, progress=False, seed=123, max_epochs=1, lr=0.0)
+    trainer.fit(model, *_loaders())
+    assert trainer.model is model and _same_weights(model.state_dict(), given)
+
+
+def test_model_factory_must_return_a_module():
+    with pytest.raises(TypeError, match="returned dict, not an nn.Module"):
+        Trainer(progress=False, seed=0).fit(dict, *_loaders())
 
 
 def test_class_weights_from_training_labels():
