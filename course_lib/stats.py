@@ -99,18 +99,19 @@ def _seed_std(truth: np.ndarray, preds: np.ndarray, metric: Metric | str) -> flo
 def paired_bootstrap(
     y_true: Sequence,
     pred_a: Sequence,
-    pred_b: Sequence,
+    pred_b: Sequence | None,
     metric: Metric | str = "weighted_f1",
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> BootstrapResult:
-    """Paired bootstrap interval of score(a) - score(b) over test items.
+    """Paired bootstrap interval of score(a) - score(b) over test items (score(a) alone without b).
 
     Args:
         y_true: Targets. Shape: ``(N,)``.
         pred_a, pred_b: Predictions of the two systems. Shape: ``(N,)`` or
             ``(S, N)`` for ``S`` seeds (the two may have different ``S``).
+            ``pred_b=None`` bootstraps score(a) itself (a one-system claim).
         metric: ``"weighted_f1"`` or ``"accuracy"`` (fast paths for integer
             class indices), or any callable ``metric(y_true, y_pred) -> float``.
         n_resamples: Bootstrap resamples.
@@ -125,18 +126,18 @@ def paired_bootstrap(
         raise ValueError(f"y_true must be a non-empty 1-d array, got shape {truth.shape}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    a, b = _per_seed(pred_a, len(truth), "pred_a"), _per_seed(pred_b, len(truth), "pred_b")
+    a = _per_seed(pred_a, len(truth), "pred_a")
+    b = None if pred_b is None else _per_seed(pred_b, len(truth), "pred_b")
     rng = np.random.default_rng(seed)
     indices = np.vstack([np.arange(len(truth)), rng.integers(0, len(truth), size=(n_resamples, len(truth)))])
+    arrays = [x for x in (truth, a, b) if x is not None]
     if isinstance(metric, str):
         if metric not in ("weighted_f1", "accuracy"):
             raise ValueError(f"metric must be 'weighted_f1', 'accuracy' or a callable, got {metric!r}")
-        if (
-            not all(np.issubdtype(x.dtype, np.integer) for x in (truth, a, b))
-            or min(x.min() for x in (truth, a, b)) < 0
-        ):
+        if not all(np.issubdtype(x.dtype, np.integer) for x in arrays) or min(x.min() for x in arrays) < 0:
             raise ValueError("the fast metrics need non-negative integer class indices")
-    score_a, score_b = _scores(truth, a, indices, metric), _scores(truth, b, indices, metric)
+    score_a = _scores(truth, a, indices, metric)
+    score_b = np.zeros_like(score_a) if b is None else _scores(truth, b, indices, metric)
     differences = score_a - score_b
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(differences[1:], [tail, 100 - tail])
@@ -149,7 +150,7 @@ def paired_bootstrap(
         n_items=len(truth),
         n_resamples=n_resamples,
         seed_std_a=_seed_std(truth, a, metric),
-        seed_std_b=_seed_std(truth, b, metric),
+        seed_std_b=0.0 if b is None else _seed_std(truth, b, metric),
     )
 
 

@@ -1,12 +1,17 @@
 """Interactive widgets of the course notebooks.
 
 :class:`FusionComparison` lets a learner pick a fusion method, class weights
-on/off, the conversation window length and the audio feature set, then shows
-the per-class F1 of that configuration next to the previous ones. Results
-come from a ``train_fn(config) -> scores`` the notebook supplies (e.g. a
-small training run) and are memoised per configuration, optionally in a JSON
-file so that a later session (or a learner without time to train) only looks
-them up.
+on/off, the conversation window length and the audio feature set, train it
+with a button, and see its per-class **validation** F1 next to the previous
+configurations. A learner who tunes by looking at scores must look at the
+validation split: test scores chosen from would no longer estimate how the
+chosen model does on new data. The test scores stay hidden until the learner
+ticks "reveal test scores", meant for the end of the exploration.
+
+Results come from a ``train_fn(config) -> {"valid": scores, "test": scores}``
+the notebook supplies (e.g. a small training run) and are memoised per
+configuration, optionally in a JSON file so that a later session (or a learner
+without time to train) only looks them up.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from typing import Any
 from course_lib.data.records import IEMOCAP_CLASSES
 
 CONTROLS = ("fusion", "class_weights", "conv_length", "audio_features")
-DEFAULT_AUDIO_FEATURES = ("mfcc", "mel", "chroma", "mfcc+mel+chroma")
+DEFAULT_AUDIO_FEATURES = ("mfcc", "logmel", "mel", "chroma", "mfcc+logmel+chroma")
+SPLITS = ("valid", "test")
 
 Scores = Mapping[str, float]
+SplitScores = Mapping[str, Scores]
 
 
 def config_key(config: Mapping[str, Any]) -> str:
@@ -38,47 +45,64 @@ def config_label(config: Mapping[str, Any]) -> str:
     )
 
 
-def load_results(path: str | os.PathLike) -> dict[str, dict[str, float]]:
-    """Read memoised results written by :class:`FusionComparison` (``{config key: scores}``).
+def _split_scores(value: Any) -> dict[str, dict[str, float]] | None:
+    """``{"valid": {...}, "test": {...}}`` with float scores, or None when ``value`` is not that."""
+    if not isinstance(value, Mapping) or set(value) != set(SPLITS):
+        return None
+    if not all(isinstance(value[s], Mapping) for s in SPLITS):
+        return None
+    return {s: {str(n): float(v) for n, v in value[s].items()} for s in SPLITS}
+
+
+def load_results(path: str | os.PathLike) -> dict[str, dict[str, dict[str, float]]]:
+    """Read memoised results written by :class:`FusionComparison`.
+
+    Returns:
+        ``{config key: {"valid": scores, "test": scores}}``.
 
     Raises:
-        ValueError: naming the file when it is not a JSON object of score dicts.
+        ValueError: naming the file when it is not JSON of that shape.
     """
     source = Path(path)
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{source}: line {error.lineno}: not valid JSON ({error.msg})") from error
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise ValueError(f"{source}: expected a JSON object mapping configurations to score dicts")
-    return {str(k): {str(n): float(s) for n, s in v.items()} for k, v in data.items()}
+    parsed = {str(k): _split_scores(v) for k, v in data.items()} if isinstance(data, dict) else None
+    if parsed is None or any(v is None for v in parsed.values()):
+        raise ValueError(
+            f"{source}: expected a JSON object mapping configurations to "
+            '{"valid": {class: F1}, "test": {class: F1}}'
+        )
+    return parsed
 
 
-def save_results(results: Mapping[str, Scores], path: str | os.PathLike) -> Path:
+def save_results(results: Mapping[str, SplitScores], path: str | os.PathLike) -> Path:
     """Write memoised results as JSON (atomically: a temporary file is renamed)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(target.suffix + ".tmp")
-    payload = {k: {n: float(s) for n, s in v.items()} for k, v in results.items()}
+    payload = {k: {s: {n: float(x) for n, x in v[s].items()} for s in SPLITS} for k, v in results.items()}
     tmp.write_text(json.dumps(payload, indent=1, sort_keys=True), encoding="utf-8")
     tmp.replace(target)
     return target
 
 
 class FusionComparison:
-    """A fusion-comparison panel: four controls, a button, a status line and a chart.
+    """A fusion-comparison panel: four controls, a train button, a reveal box, a status line and a chart.
 
-    Changing a control (or clicking the button) looks the configuration up in
-    the memoised results, calls ``train_fn`` when it is missing, and redraws
-    the per-class F1 chart with the current configuration and up to
-    ``compare - 1`` previously shown ones.
+    Clicking the button (or changing a control, with ``auto_update``) looks
+    the configuration up in the memoised results, calls ``train_fn`` when it
+    is missing, and redraws the per-class **validation** F1 chart with the
+    current configuration and up to ``compare - 1`` previously shown ones.
+    Ticking :attr:`reveal_test` adds their test F1 to the chart.
 
     Args:
-        train_fn: ``train_fn(config) -> scores`` where config is
-            ``{"fusion", "class_weights", "conv_length", "audio_features"}``
-            and scores is ``{class: f1}`` (optionally with ``"weighted"``) or
-            a flat metrics dict with ``f1_<class>`` keys. None: lookup only.
-        results: Precomputed ``{config_key(config): scores}``.
+        train_fn: ``train_fn(config) -> {"valid": scores, "test": scores}``
+            where config is ``{"fusion", "class_weights", "conv_length",
+            "audio_features"}`` and scores is ``{class: f1}`` (optionally with
+            ``"weighted"``). None: lookup only.
+        results: Precomputed ``{config_key(config): {"valid": scores, "test": scores}}``.
         cache_path: JSON file of memoised results, read at start if present
             and rewritten after each new result.
         fusion_methods: Fusion choices (default: the fusion registry).
@@ -86,7 +110,8 @@ class FusionComparison:
         audio_features: Audio feature-set choices.
         classes: Class names of the chart.
         compare: How many configurations the chart shows at most.
-        auto_update: Update as soon as a control changes (else on click only).
+        auto_update: Train and update as soon as a control changes (default: on the button only,
+            since training takes a while).
     """
 
     def __init__(
@@ -99,7 +124,7 @@ class FusionComparison:
         audio_features: Sequence[str] = DEFAULT_AUDIO_FEATURES,
         classes: Sequence[str] = IEMOCAP_CLASSES,
         compare: int = 3,
-        auto_update: bool = True,
+        auto_update: bool = False,
     ) -> None:
         import ipywidgets as widgets
 
@@ -111,10 +136,11 @@ class FusionComparison:
             raise ValueError("every control needs at least one choice")
         self.train_fn = train_fn
         self.cache_path = Path(cache_path) if cache_path else None
-        self.results: dict[str, dict[str, float]] = {}
+        self.results: dict[str, dict[str, dict[str, float]]] = {}
         if self.cache_path is not None and self.cache_path.exists():
             self.results.update(load_results(self.cache_path))
-        self.results.update({k: dict(v) for k, v in (results or {}).items()})
+        for key, value in (results or {}).items():
+            self.results[key] = self._checked(value, f"results[{key!r}]")
         self.classes = tuple(classes)
         self.compare = max(1, compare)
         self.calls = 0
@@ -126,9 +152,11 @@ class FusionComparison:
         self.conv_length = widgets.Dropdown(options=list(conv_lengths), description="conv_length")
         self.audio_features = widgets.Dropdown(options=list(audio_features), description="audio")
         self.button = widgets.Button(description="train / show", icon="play")
+        self.reveal_test = widgets.Checkbox(value=False, description="reveal test scores")
         self.status = widgets.HTML(value="")
         self.output = widgets.Output()
         self.button.on_click(lambda _: self.update())
+        self.reveal_test.observe(lambda _: self.redraw() if self.shown else None, names="value")
         if auto_update:
             for control in self.controls():
                 control.observe(lambda _: self.update(), names="value")
@@ -136,10 +164,19 @@ class FusionComparison:
             [
                 widgets.HBox([self.fusion, self.class_weights]),
                 widgets.HBox([self.conv_length, self.audio_features]),
-                widgets.HBox([self.button, self.status]),
+                widgets.HBox([self.button, self.reveal_test, self.status]),
                 self.output,
             ]
         )
+
+    @staticmethod
+    def _checked(value: Any, what: str) -> dict[str, dict[str, float]]:
+        scores = _split_scores(value)
+        if scores is None:
+            raise ValueError(
+                f"{what} must be {{'valid': {{class: F1}}, 'test': {{class: F1}}}}, got {value!r}"
+            )
+        return scores
 
     def controls(self) -> list[Any]:
         """The four control widgets, in :data:`CONTROLS` order."""
@@ -150,19 +187,18 @@ class FusionComparison:
         """The configuration the controls currently describe."""
         return {name: control.value for name, control in zip(CONTROLS, self.controls())}
 
-    def result_for(self, config: Mapping[str, Any]) -> dict[str, float] | None:
-        """Memoised scores of ``config``; trains (and memoises) them when missing and possible."""
+    def result_for(self, config: Mapping[str, Any]) -> dict[str, dict[str, float]] | None:
+        """Memoised ``{"valid", "test"}`` scores of ``config``; trains (and memoises) them when missing."""
         key = config_key(config)
         if key not in self.results and self.train_fn is not None:
             self.status.value = f"training {config_label(config)} ..."
-            scores = self.train_fn(dict(config))
+            self.results[key] = self._checked(self.train_fn(dict(config)), "train_fn's result")
             self.calls += 1
-            self.results[key] = {str(name): float(value) for name, value in scores.items()}
             if self.cache_path is not None:
                 save_results(self.results, self.cache_path)
         return self.results.get(key)
 
-    def update(self) -> dict[str, float] | None:
+    def update(self) -> dict[str, dict[str, float]] | None:
         """Fetch the current configuration's scores and redraw the chart."""
         config = self.config
         scores = self.result_for(config)
@@ -181,9 +217,15 @@ class FusionComparison:
 
         from course_lib.viz.results import plot_per_class_f1
 
-        series = {config_label(c): self.results[config_key(c)] for c in self.shown}
+        splits = SPLITS if self.reveal_test.value else ("valid",)
+        series = {
+            f"{config_label(c)} ({split})": self.results[config_key(c)][split]
+            for c in self.shown
+            for split in splits
+        }
         weighted = all(any(k in s for k in ("weighted", "weighted_f1")) for s in series.values())
-        self.figure = plot_per_class_f1(series, self.classes, weighted=weighted, title="per-class F1")
+        title = "per-class F1: validation" + (" and test (revealed)" if self.reveal_test.value else "")
+        self.figure = plot_per_class_f1(series, self.classes, weighted=weighted, title=title)
         with self.output:
             clear_output(wait=True)
             display(self.figure)

@@ -84,3 +84,10 @@ def test_bad_inputs_are_named(args, message):
 )
 def test_verdict_follows_the_interval(low, high, direction, expected):
     assert verdict(low, high, direction) == expected
+
+
+def test_one_system_bootstrap_without_b():
+    truth, good, _ = _systems()
+    result = paired_bootstrap(truth, good, None, "accuracy", n_resamples=200)
+    assert result.difference == pytest.approx(accuracy_score(truth, good))
+    assert result.low < result.difference < result.high and result.seed_std_b == 0.0

@@ -20,7 +20,8 @@ def fake_train(calls):
     def train(config):
         calls.append(dict(config))
         base = 0.1 * config["conv_length"] + (0.05 if config["class_weights"] else 0.0)
-        return {name: round(base + 0.01 * i, 4) for i, name in enumerate(CLASSES)}
+        valid = {name: round(base + 0.01 * i, 4) for i, name in enumerate(CLASSES)}
+        return {"valid": valid, "test": {name: 0.9 for name in CLASSES}}
 
     return train
 
@@ -35,8 +36,15 @@ def _bar_heights(widget, index=-1):
 
 def test_changing_controls_trains_memoises_and_redraws():
     calls = []
-    widget = FusionComparison(fake_train(calls), conv_lengths=(1, 2, 3))
-    assert widget.fusion.options == ("concat", "add", "cross_attention", "late", "hybrid")
+    widget = FusionComparison(fake_train(calls), conv_lengths=(1, 2, 3), auto_update=True)
+    assert widget.fusion.options == (
+        "concat",
+        "add",
+        "cross_attention",
+        "paper_cross_attention",
+        "late",
+        "hybrid",
+    )
     widget.conv_length.value = 2
     assert len(calls) == 1 and calls[0]["conv_length"] == 2
     assert _bar_heights(widget) == pytest.approx([0.2 + 0.01 * i for i in range(6)])
@@ -62,6 +70,8 @@ def test_cache_file_is_written_and_reused(tmp_path):
     calls = []
     first = FusionComparison(fake_train(calls), cache_path=path, fusion_methods=["concat", "add"])
     first.fusion.value = "add"
+    assert not calls, "training waits for the button"
+    first.button.click()
     assert path.exists() and len(calls) == 1
     stored = json.loads(path.read_text())
     assert config_key(first.config) in stored
@@ -76,7 +86,7 @@ def test_cache_file_is_written_and_reused(tmp_path):
 
 def test_precomputed_results_and_button():
     config = {"fusion": "concat", "class_weights": False, "conv_length": 1, "audio_features": "mfcc"}
-    results = {config_key(config): {c: 0.5 for c in CLASSES}}
+    results = {config_key(config): {"valid": {c: 0.5 for c in CLASSES}, "test": {c: 0.7 for c in CLASSES}}}
     widget = FusionComparison(results=results, fusion_methods=["concat"])
     widget.button.click()
     assert _bar_heights(widget) == pytest.approx([0.5] * 6)
@@ -87,3 +97,24 @@ def test_bad_cache_file_names_the_file(tmp_path):
     path.write_text("{\n  not json")
     with pytest.raises(ValueError, match="broken.json: line 2"):
         load_results(path)
+
+
+def test_test_scores_stay_hidden_until_revealed():
+    widget = FusionComparison(fake_train([]), fusion_methods=["concat"])
+    widget.button.click()
+    labels = [b.get_label() for b in _bars(widget)]
+    assert labels == ["concat | no weights | n=1 | mfcc (valid)"]
+    assert 0.9 not in _bar_heights(widget), "no test score on the chart"
+    widget.reveal_test.value = True
+    assert [b.get_label() for b in _bars(widget)][-1].endswith("(test)")
+    assert _bar_heights(widget) == pytest.approx([0.9] * 6)
+    assert "revealed" in widget.figure.axes[0].get_title()
+
+
+def test_results_without_both_splits_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="valid"):
+        FusionComparison(results={"k": {c: 0.5 for c in CLASSES}})
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"k": {"neu": 0.5}}))
+    with pytest.raises(ValueError, match="old.json"):
+        load_results(old)

@@ -118,6 +118,7 @@ class UtteranceEncoder(nn.Module):
             fusion.output_dim if fusion is not None else embedders[self.modalities[0]].output_dim
         )
         self.produces_logits = bool(getattr(fusion, "produces_logits", False))
+        self.window_level = bool(getattr(fusion, "window_level", False))
 
     def embed(
         self, inputs: Mapping[str, torch.Tensor], lengths: Mapping[str, Any]
@@ -131,6 +132,8 @@ class UtteranceEncoder(nn.Module):
     def forward(
         self, inputs: Mapping[str, torch.Tensor], lengths: Mapping[str, Any] | None = None
     ) -> torch.Tensor:
+        if self.window_level:
+            raise TypeError("a window-level fusion needs a window of turns: use ConversationalModel")
         embeddings = self.embed(inputs, lengths or {})
         if self.fusion is None:
             return embeddings[self.modalities[0]]
@@ -188,7 +191,9 @@ class ConversationalModel(nn.Module):
     """The conversational model: time-distributed embedding and fusion, forward LSTM, residual skip.
 
     For every real turn of the window the embedders and the fusion produce a
-    fused vector ``u_t`` (padding turns are never embedded). The sequence of
+    fused vector ``u_t`` (padding turns are never embedded); a window-level
+    fusion (``fusion.window_level``, the paper's cross-attention) fuses the
+    embedded turns of the whole window at once. The sequence of
     real turns, oldest first, is read by a forward LSTM; its last state is
     the context ``c``. The output is ``head(c + W u_current)`` with ``W`` the
     identity when the LSTM size equals the fusion size (the default), and
@@ -244,10 +249,19 @@ class ConversationalModel(nn.Module):
             inputs[m] = x[mask]
             m_lengths = modality_lengths(batch, m)
             lengths[m] = None if m_lengths is None else m_lengths.to(mask.device)[mask]
-        fused = self.encoder(inputs, lengths)
-        turns = fused.new_zeros(mask.shape[0], mask.shape[1], fused.shape[-1])
-        turns[mask] = fused
-        return turns, mask
+        if getattr(self.encoder.fusion, "window_level", False):
+            embedded = self.encoder.embed(inputs, lengths)
+            windows = {m: self._scatter(e, mask) for m, e in embedded.items()}
+            fused = self.encoder.fusion(windows, mask)
+            return fused * mask.unsqueeze(-1).to(fused.dtype), mask
+        return self._scatter(self.encoder(inputs, lengths), mask), mask
+
+    @staticmethod
+    def _scatter(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Put the rows of the real turns ``(R, D)`` back into their windows ``(B, n, D)`` (zeros elsewhere)."""
+        out = values.new_zeros(mask.shape[0], mask.shape[1], values.shape[-1])
+        out[mask] = values
+        return out
 
     def forward(self, batch: Batch) -> torch.Tensor:
         turns, mask = self.fused_turns(batch)

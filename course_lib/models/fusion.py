@@ -8,8 +8,13 @@ dict insertion order. Each module exposes ``output_dim``; those with
 scores, so the classifiers do not add another head on top.
 
 Registered builders (kind ``"fusion"``): ``concat``, ``add``,
-``cross_attention``, ``late``, ``hybrid``. Each is called as
-``build("fusion", name, input_dims={...}, num_classes=6, dim=128)``.
+``cross_attention``, ``paper_cross_attention``, ``late``, ``hybrid``. Each is
+called as ``build("fusion", name, input_dims={...}, num_classes=6, dim=128)``.
+
+``paper_cross_attention`` (:class:`WindowCrossAttentionFusion`) is the IEMOCAP
+paper's own variant and works on a whole conversation window (``window_level =
+True``): :class:`~course_lib.models.conversation.ConversationalModel` calls it
+with ``{m: (B, n, D_m)}`` and the turn mask instead of one turn at a time.
 """
 
 from __future__ import annotations
@@ -178,6 +183,58 @@ class CrossAttentionFusion(Fusion):
         return torch.cat(pooled, dim=-1)
 
 
+class WindowCrossAttentionFusion(Fusion):
+    """The IEMOCAP paper's cross-attention: audio turns query the text turns of the window.
+
+    Over a window of ``n`` turns, the audio embedding of every turn is a query
+    and the text embeddings of the window's turns are the keys and values of a
+    multi-head attention (padding turns masked out). The attended vector
+    *replaces* the fused vector of the turn: the audio only chooses which
+    turns' text to mix. With one turn (``conv_length`` 1) the single weight is
+    1 and the output is a linear map of the turn's text alone -- the audio is
+    ignored entirely, one reason this fusion ranks low in the paper.
+
+    Args:
+        input_dims: ``{"text": D_t, "audio": D_a}``.
+        dim: Attention size (a multiple of ``num_heads``).
+        num_heads: Attention heads.
+        query: The modality of the queries (the other one gives keys and values).
+        dropout: Dropout on the attention weights.
+
+    Shape:
+        ``{m: (B, n, D_m)}``, mask ``(B, n)`` -> ``(B, n, dim)``.
+    """
+
+    window_level = True
+
+    def __init__(
+        self,
+        input_dims: Mapping[str, int],
+        dim: int = 128,
+        num_heads: int = 4,
+        query: str = "audio",
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__(input_dims)
+        if len(self.modalities) != 2 or query not in self.modalities:
+            raise ValueError(f"window cross-attention needs two modalities including {query!r}")
+        if dim % num_heads:
+            raise ValueError(f"dim ({dim}) must be a multiple of num_heads ({num_heads})")
+        self.query = query
+        self.context = next(m for m in self.modalities if m != query)
+        self.projections = nn.ModuleDict({m: nn.Linear(d, dim) for m, d in self.input_dims.items()})
+        self.attention = nn.MultiheadAttention(dim, num_heads, dropout=dropout, batch_first=True)
+        self.output_dim = dim
+        self.last_attention: torch.Tensor | None = None
+
+    def forward(self, inputs: Mapping[str, torch.Tensor], mask: torch.Tensor) -> torch.Tensor:
+        queries = self.projections[self.query](inputs[self.query])
+        context = self.projections[self.context](inputs[self.context])
+        attended, weights = self.attention(queries, context, context, key_padding_mask=~mask.bool())
+        self.last_attention = weights.detach()
+        return attended
+
+
 def _classifier(input_dim: int, num_classes: int, hidden: int | None, dropout: float) -> nn.Module:
     if hidden is None:
         return nn.Sequential(nn.Dropout(dropout), nn.Linear(input_dim, num_classes))
@@ -309,6 +366,14 @@ def build_cross_attention(
 ) -> CrossAttentionFusion:
     """Cross-modal attention over learned tokens; options: ``num_tokens``, ``num_heads``, ``dropout``."""
     return CrossAttentionFusion(input_dims, dim, **options)
+
+
+@register("fusion", "paper_cross_attention")
+def build_paper_cross_attention(
+    input_dims: Mapping[str, int], num_classes: int = 6, dim: int = 128, **options: Any
+) -> WindowCrossAttentionFusion:
+    """The paper's window-level audio->text attention; options: ``num_heads``, ``query``, ``dropout``."""
+    return WindowCrossAttentionFusion(input_dims, dim, **options)
 
 
 @register("fusion", "late")

@@ -106,7 +106,7 @@ def compare(
     claim: Claim,
     y_true: Sequence,
     pred_a: Sequence,
-    pred_b: Sequence,
+    pred_b: Sequence | None,
     metric: Metric | str = "weighted_f1",
     n_resamples: int = 1000,
     seed: int = 0,
@@ -120,7 +120,8 @@ def compare(
     Args:
         claim: The paper's claim (``direction`` says which sign supports it).
         y_true: Test targets. Shape: ``(N,)``.
-        pred_a, pred_b: Test predictions of the two systems. Shape: ``(N,)`` or ``(S, N)``.
+        pred_a, pred_b: Test predictions of the two systems. Shape: ``(N,)`` or ``(S, N)``;
+            ``pred_b=None`` for a claim about one system (the value is score(a)).
         metric: See :func:`course_lib.stats.paired_bootstrap`.
         n_resamples: Bootstrap resamples.
         seed: Seed of the resampling.

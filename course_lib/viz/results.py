@@ -5,7 +5,7 @@ pyplot and then removed from pyplot's registry, so a notebook shows each one
 exactly once: as the value of the cell, or with ``display(fig)``. Pass
 ``ax=`` to draw into an axes of your own figure instead.
 
-Scores may be given as plain numbers or as :func:`course_lib.training.run_seeds`
+Scores may be given as plain numbers or as :func:`course_lib.recipes.run_seeds`
 summaries (``{"mean": {...}, "std": {...}}``); summaries get error bars.
 """
 

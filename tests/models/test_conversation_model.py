@@ -128,3 +128,17 @@ def test_conversational_model_with_late_fusion_runs():
     batch = _window(torch.Generator().manual_seed(0))
     batch["mask"] = torch.ones(3, 4)
     assert model(batch).shape == (3, 6)
+
+
+def test_conversational_model_with_the_papers_window_cross_attention():
+    from course_lib.models.fusion import WindowCrossAttentionFusion
+
+    torch.manual_seed(0)
+    fusion = WindowCrossAttentionFusion({"text": 8, "audio": 6}, dim=8, num_heads=2)
+    model = ConversationalModel(_embedders(), fusion, num_classes=6, dense_size=5).eval()
+    batch = _window(torch.Generator().manual_seed(0))
+    batch["mask"] = torch.tensor([[1, 1, 1, 1], [0, 0, 1, 1], [0, 1, 1, 1]])
+    assert model(batch).shape == (3, 6)
+    assert fusion.last_attention.shape == (3, 4, 4)
+    with pytest.raises(TypeError, match="window of turns"):
+        UtteranceClassifier(_embedders(), fusion)(select_current_turn(batch))

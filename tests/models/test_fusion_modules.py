@@ -17,7 +17,7 @@ def _inputs(batch: int = 3) -> dict[str, torch.Tensor]:
     return {m: torch.randn(batch, d, generator=generator) for m, d in DIMS.items()}
 
 
-@pytest.mark.parametrize("name", ["concat", "add", "cross_attention", "late", "hybrid"])
+@pytest.mark.parametrize("name", ["concat", "add", "cross_attention", "late", "hybrid"])  # per-turn fusions
 def test_every_registered_fusion_shape_and_order(name):
     torch.manual_seed(0)
     module = registry.build("fusion", name, input_dims=DIMS, num_classes=6, dim=8).eval()
@@ -96,3 +96,34 @@ def test_hybrid_has_early_and_late_branches():
     assert out.shape == (3, 4)
     # log-probability mixtures: exp sums to at most 1 per row (Jensen)
     assert (out.exp().sum(-1) <= 1 + 1e-5).all()
+
+
+def _window_inputs(batch: int = 2, turns: int = 3) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    generator = torch.Generator().manual_seed(2)
+    inputs = {m: torch.randn(batch, turns, d, generator=generator) for m, d in DIMS.items()}
+    return inputs, torch.tensor([[True, True, True], [False, True, True]])[:batch]
+
+
+def test_paper_cross_attention_is_window_level_and_ignores_padding_turns():
+    torch.manual_seed(0)
+    module = registry.build("fusion", "paper_cross_attention", input_dims=DIMS, dim=8, num_heads=2).eval()
+    assert module.window_level and module.output_dim == 8
+    inputs, mask = _window_inputs()
+    out = module(inputs, mask)
+    assert out.shape == (2, 3, 8)
+    noisy = {m: x.clone() for m, x in inputs.items()}
+    noisy["text"][1, 0] += 100.0  # a padding turn's text
+    torch.testing.assert_close(module(noisy, mask)[1, 1:], out[1, 1:])
+    assert module.last_attention.shape == (2, 3, 3)
+    assert torch.allclose(module.last_attention[1, :, 0], torch.zeros(3))
+
+
+def test_paper_cross_attention_over_one_turn_ignores_the_audio():
+    torch.manual_seed(0)
+    module = fu.WindowCrossAttentionFusion(DIMS, dim=8, num_heads=2).eval()
+    inputs, _ = _window_inputs(batch=2, turns=1)
+    mask = torch.ones(2, 1, dtype=torch.bool)
+    changed = {"text": inputs["text"], "audio": torch.randn(2, 1, DIMS["audio"])}
+    torch.testing.assert_close(module(changed, mask), module(inputs, mask))
+    with pytest.raises(ValueError, match="two modalities"):
+        fu.WindowCrossAttentionFusion({"text": 3, "vision": 4})

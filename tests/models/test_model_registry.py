@@ -10,7 +10,14 @@ from course_lib.models import registry
 
 def test_builtin_kinds_and_names():
     assert set(registry.KINDS) <= set(registry.kinds())
-    assert registry.available("fusion") == ["concat", "add", "cross_attention", "late", "hybrid"]
+    assert registry.available("fusion") == [
+        "concat",
+        "add",
+        "cross_attention",
+        "paper_cross_attention",
+        "late",
+        "hybrid",
+    ]
     assert {"bilstm", "transformer", "pooled"} <= set(registry.available("text"))
     assert {"simple", "deep"} <= set(registry.available("audio"))
 

@@ -7,8 +7,8 @@ import pytest
 
 from course_lib.data.iemocap import utterances
 from course_lib.data.records import IEMOCAP_CLASSES
-from course_lib.models.conversation import ConversationalModel, UtteranceClassifier
-from course_lib.training.erc import (
+from course_lib.models.conversation import ConversationalModel
+from course_lib.recipes.erc import (
     SMOKE_SIZES,
     ERCConfig,
     build_model,
@@ -150,7 +150,7 @@ def test_text_tokens_are_padded_ids(data):
 
 def test_train_erc_gives_consistent_metrics(data):
     result = train_erc(config(text="bilstm_glove", audio="mfcc", crop_seconds=1.0), data, seed=1)
-    assert isinstance(result.model, UtteranceClassifier)
+    assert isinstance(result.model, ConversationalModel), "conv_length 1 is the same model family"
     test_turns = data.labelled("test")
     assert sorted(result.test_ids) == sorted(u.id for u in test_turns)
     label_of = {u.id: IEMOCAP_CLASSES.index(u.label) for u in test_turns}
@@ -164,7 +164,8 @@ def test_train_erc_gives_consistent_metrics(data):
     summary = result.summary()
     assert summary["test_weighted_f1"] == result.test["weighted_f1"]
     assert summary["val_weighted_f1"] == result.valid["weighted_f1"]
-    assert result.scores()["weighted"] == result.test["weighted_f1"]
+    assert result.scores()["test"]["weighted"] == result.test["weighted_f1"]
+    assert result.scores()["valid"]["weighted"] == result.valid["weighted_f1"]
     table = result.predictions()
     assert list(table["id"]) == result.test_ids
     assert table["correct"].mean() == pytest.approx(result.test["accuracy"])
@@ -185,29 +186,59 @@ def test_conversation_windows_predict_every_labelled_turn_once(data):
     result = train_erc(config(text="bilstm_random", audio=None, conv_length=3), data, seed=0)
     assert isinstance(result.model, ConversationalModel)
     assert sorted(result.test_ids) == sorted(u.id for u in data.labelled("test"))
+    features = data.features_for(config(text="bilstm_random", audio="mfcc"))
     model = build_model(
-        config(text="bilstm_random", audio="mfcc", fusion="late", conv_length=2),
-        data,
-        data.features_for(config(text="bilstm_random", audio="mfcc")),
+        config(text="bilstm_random", audio="mfcc", fusion="late", conv_length=2), data, features
     )
     assert isinstance(model, ConversationalModel)
 
 
-def test_compare_summarises_seeds_and_keeps_results(data):
-    kept = {}
+def test_window_lengths_change_the_context_and_nothing_else(data):
+    features = data.features_for(config(text="bilstm_random", audio="mfcc"))
+    sizes = {
+        n: sum(
+            p.numel()
+            for p in build_model(config(text="bilstm_random", conv_length=n), data, features).parameters()
+        )
+        for n in (1, 3)
+    }
+    assert sizes[1] == sizes[3], "the same layers whatever the window length"
+
+
+def test_the_papers_configuration_and_its_cross_attention_train(data):
+    paper = ERCConfig.paper(True, audio="mfcc", max_epochs=1, conv_length=2)
+    assert (paper.text, paper.fusion, paper.class_weights, paper.crop_seconds) == (
+        "bilstm_random",
+        "add",
+        True,
+        2.0,
+    )
+    assert ERCConfig.paper(False).audio == "whisper" and ERCConfig.paper(False).conv_length == 3
+    result = train_erc(paper.replace(fusion="paper_cross_attention", **{**TINY, "max_epochs": 1}), data, seed=0)
+    assert result.model.encoder.fusion.last_attention is not None
+    assert 0.0 <= result.test["weighted_f1"] <= 1.0
+
+
+def test_compare_summarises_seeds_keeps_results_and_tests_claims(data):
+    from course_lib.papers import femia
+
     configs = {
         "text": config(text="bilstm_random", audio=None, max_epochs=1),
         "add": config(text="bilstm_random", audio="mfcc", fusion="add", crop_seconds=1.0, max_epochs=1),
     }
-    summaries = compare(configs, data, seeds=(1, 2), results=kept)
-    assert list(summaries) == ["text", "add"]
-    for name, summary in summaries.items():
+    comparison = compare(configs, data, seeds=(1, 2))
+    assert list(comparison.summaries) == ["text", "add"]
+    for name, summary in comparison.summaries.items():
         assert summary["seeds"] == [1, 2]
-        runs = [r.test["weighted_f1"] for r in kept[name]]
+        runs = [r.test["weighted_f1"] for r in comparison.runs[name]]
         assert summary["mean"]["test_weighted_f1"] == pytest.approx(np.mean(runs))
         assert summary["std"]["test_weighted_f1"] == pytest.approx(np.std(runs))
-    table = results_table(summaries)
-    assert list(table.index) == ["text", "add"] and "weighted" in table.columns
+    for table in (results_table(comparison), results_table(comparison, split="valid")):
+        assert list(table.index) == ["text", "add"] and "weighted" in table.columns
+    assert comparison.best() == max(configs, key=lambda n: comparison.summaries[n]["mean"]["val_weighted_f1"])
+    record = comparison.claim(femia.CLAIMS["fusion_beats_text"], "add", "text", n_resamples=100)
+    assert record["ci_low"] <= record["observed"] <= record["ci_high"]
+    assert record["verdict"] in ("holds", "does not hold", "inconclusive")
 
 
 def test_widget_train_fn_maps_the_widget_controls(data):
@@ -217,5 +248,6 @@ def test_widget_train_fn_maps_the_widget_controls(data):
     scores = train_fn(
         {"fusion": "concat", "class_weights": True, "conv_length": 1, "audio_features": "chroma"}
     )
-    assert set(scores) == {*IEMOCAP_CLASSES, "weighted"}
-    assert all(0.0 <= v <= 1.0 for v in scores.values())
+    assert set(scores) == {"valid", "test"}
+    assert set(scores["valid"]) == {*IEMOCAP_CLASSES, "weighted"}
+    assert all(0.0 <= v <= 1.0 for split in scores.values() for v in split.values())

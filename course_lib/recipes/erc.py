@@ -6,14 +6,18 @@ a fusion method and a window of previous turns, with or without class weights.
 
 Typical use in a notebook::
 
-    from course_lib.training.erc import ERCConfig, compare, load_erc_data, train_erc
+    from course_lib.recipes.erc import ERCConfig, compare, load_erc_data, train_erc
 
     data = load_erc_data(run)                        # corpus, split, vocabulary, lazy features
     config = ERCConfig(text="bilstm_glove", audio="mfcc", fusion="concat", conv_length=2)
     result = train_erc(config, data, seed=42, device=run.device)
-    result.test["weighted_f1"], result.per_class_f1, result.confusion
+    result.valid["weighted_f1"], result.per_class_f1, result.confusion
 
-    summaries = compare({"concat": config, "add": config.replace(fusion="add")}, data, seeds=(42, 77))
+    comparison = compare({"concat": config, "add": config.replace(fusion="add")}, data, seeds=(42, 77))
+    comparison.best()                                # chosen on validation
+    comparison.claim(femia.CLAIMS["add_similar_to_concat"], "add", "concat")
+
+    paper = ERCConfig.paper(run.smoke)               # the paper's own configuration
 
 Choices of :class:`ERCConfig`:
 
@@ -21,17 +25,20 @@ Choices of :class:`ERCConfig`:
   ``"bilstm_glove"`` (GloVe 6B-50d initialisation, fine-tuned),
   ``"bilstm_glove_frozen"`` (GloVe kept fixed) or ``"minilm"`` (frozen
   MiniLM-L6 sentence embeddings, mean-pooled and cached, + a projection).
-* ``audio``: None, ``"mfcc"``, ``"mel"`` (log-Mel), ``"chroma"``,
-  ``"mfcc+mel+chroma"`` (the three concatenated per frame) -- frame features
-  read by Conv1D + BiLSTM (any other ``+`` combination, e.g.
-  ``"mfcc+chroma"``, works too) -- or ``"whisper"`` (the Whisper tiny.en encoder,
-  mean-pooled over the cropped turn, + a projection).
+* ``audio``: None, ``"mfcc"``, ``"logmel"``, ``"mel"`` (the un-logged power
+  Mel spectrogram, the paper's MEL), ``"chroma"``, ``"mfcc+logmel+chroma"``
+  (concatenated per frame) -- frame features read by Conv1D + BiLSTM (any
+  other ``+`` combination works too) -- or ``"whisper"`` (the Whisper tiny.en
+  encoder, mean-pooled over the cropped turn, + a projection; the offline
+  stand-in for the paper's frozen wav2vec 2.0).
 * ``fusion``: a name of the fusion registry (``concat``, ``add``,
-  ``cross_attention``, ``late``, ``hybrid``); ignored for one modality.
-* ``conv_length``: turns per window. 1 uses
-  :class:`~course_lib.models.conversation.UtteranceClassifier` (the turn
-  alone); n > 1 uses :class:`~course_lib.models.conversation.ConversationalModel`
-  over the current turn and its n - 1 predecessors.
+  ``cross_attention`` -- the course's token variant --,
+  ``paper_cross_attention`` -- the paper's window-level audio->text attention
+  --, ``late``, ``hybrid``); ignored for one modality.
+* ``conv_length``: turns per window. Every length uses the same
+  :class:`~course_lib.models.conversation.ConversationalModel` (forward LSTM
+  over the window and residual skip; with 1 the LSTM reads the turn alone), so
+  comparing lengths measures the context and nothing else.
 * ``crop_seconds``: audio is read from the start of each turn up to this
   duration (the paper compares 1, 2, 3 and 4 s); shorter turns keep their own
   length and are padded and masked in batches.
@@ -51,19 +58,19 @@ looks at the validation split; the test split is evaluated once at the end.
 Sizes: the defaults of :class:`ERCConfig` follow the paper's recipe (Adam 1e-3,
 two-layer BiLSTMs); ``ERCConfig.sized(run.smoke, ...)`` applies
 :data:`SMOKE_SIZES` (smaller layers, learning rate 3e-3) in smoke mode so that
-a run on the tiny corpus takes seconds on a CPU.
+a run on the tiny corpus takes seconds on a CPU. :meth:`ERCConfig.paper` is the
+configuration of the paper's best model (:data:`course_lib.papers.femia.CONFIGURATION`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -72,9 +79,10 @@ from torch.utils.data import DataLoader
 
 from course_lib import metrics as course_metrics
 from course_lib.data import iemocap
-from course_lib.data.datasets import ConversationWindowDataset, utterance_dataset
+from course_lib.data.datasets import ConversationWindowDataset
 from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
 from course_lib.data.synthetic.corpora import dataset_dir
+from course_lib.recipes.base import Comparison, RecipeConfig, compare_configs
 from course_lib.runtime import resolve_cache_dir
 
 __all__ = [
@@ -102,9 +110,17 @@ TEXT_CHOICES: tuple[str | None, ...] = (
     "minilm",
 )
 #: Audio embedder choices (None: no audio).
-AUDIO_CHOICES: tuple[str | None, ...] = (None, "mfcc", "mel", "chroma", "mfcc+mel+chroma", "whisper")
+AUDIO_CHOICES: tuple[str | None, ...] = (
+    None,
+    "mfcc",
+    "logmel",
+    "mel",
+    "chroma",
+    "mfcc+logmel+chroma",
+    "whisper",
+)
 #: Frame-feature name -> kind of :class:`course_lib.features.audio.AudioFeatures`.
-FRAME_FEATURES: dict[str, str] = {"mfcc": "mfcc", "mel": "logmel", "chroma": "chroma"}
+FRAME_FEATURES: dict[str, str] = {"mfcc": "mfcc", "logmel": "logmel", "mel": "mel", "chroma": "chroma"}
 
 #: Smaller models and shorter training for smoke runs (tiny corpora on a CPU); see :meth:`ERCConfig.sized`.
 SMOKE_SIZES: dict[str, Any] = {
@@ -139,7 +155,7 @@ _SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
-class ERCConfig:
+class ERCConfig(RecipeConfig):
     """One configuration of the paper's model and of its training.
 
     Attributes:
@@ -164,6 +180,8 @@ class ERCConfig:
         dropout: Dropout in the embedders and before the output layer.
         max_tokens: Transcripts are cut to this many tokens.
     """
+
+    SMOKE_SIZES: ClassVar[dict[str, Any]] = SMOKE_SIZES
 
     text: str | None = "bilstm_glove"
     audio: str | None = "mfcc"
@@ -241,22 +259,21 @@ class ERCConfig:
         return " | ".join(parts)
 
     @classmethod
-    def sized(cls, smoke: bool, **fields: Any) -> ERCConfig:
-        """A configuration with :data:`SMOKE_SIZES` applied when ``smoke`` (explicit ``fields`` win).
+    def paper(cls, smoke: bool = False, **fields: Any) -> ERCConfig:
+        """The paper's best model: random-init BiLSTM text, frozen speech encoder on the first 2 s,
+        add fusion, class weights, conv_length 3 (explicit ``fields`` win).
 
-        Example: ``ERCConfig.sized(run.smoke, text="bilstm_glove", audio="mfcc")``.
+        Offline the speech encoder is Whisper tiny.en, standing in for wav2vec 2.0.
         """
-        return cls(**{**(SMOKE_SIZES if smoke else {}), **fields})
-
-    def replace(self, **changes: Any) -> ERCConfig:
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The configuration as plain JSON-able values."""
-        out = dataclasses.asdict(self)
-        out["conv_channels"] = list(self.conv_channels)
-        return out
+        paper = {
+            "text": "bilstm_random",
+            "audio": "whisper",
+            "fusion": "add",
+            "conv_length": 3,
+            "class_weights": True,
+            "crop_seconds": 2.0,
+        }
+        return cls.sized(smoke, **{**paper, **fields})
 
 
 # ----------------------------------------------------------------------------- data
@@ -526,7 +543,7 @@ def build_model(
         data: The prepared corpus (vocabulary, GloVe rows).
         features: The features of :meth:`ERCData.features_for` (for input sizes).
     """
-    from course_lib.models.conversation import ConversationalModel, UtteranceClassifier
+    from course_lib.models.conversation import ConversationalModel
     from course_lib.models.registry import build
 
     embedders: dict[str, nn.Module] = {}
@@ -570,16 +587,12 @@ def build_model(
             num_classes=len(data.classes),
             dim=config.embed_dim,
         )
-    common = {"num_classes": len(data.classes), "dense_size": config.dense_size, "dropout": config.dropout}
-    if config.conv_length == 1:
-        return UtteranceClassifier(embedders, fusion, **common)
-    return ConversationalModel(embedders, fusion, **common)
+    return ConversationalModel(
+        embedders, fusion, num_classes=len(data.classes), dense_size=config.dense_size, dropout=config.dropout
+    )
 
 
 def _dataset(config: ERCConfig, data: ERCData, split: str, features: Mapping[str, Any]):
-    if config.conv_length == 1:
-        dataset = utterance_dataset(data.splits[split], features, data.classes)
-        return dataset, list(dataset.ids)
     dataset = ConversationWindowDataset(data.splits[split], features, config.conv_length, data.classes)
     return dataset, [dataset.turn_ids[current] for current, _ in dataset.windows]
 
@@ -647,9 +660,15 @@ class ERCResult:
             }
         )
 
-    def scores(self) -> dict[str, float]:
-        """``{class: test F1, "weighted": test weighted F1}`` (the widget's format)."""
-        return {**self.per_class_f1, "weighted": float(self.test["weighted_f1"])}
+    def scores(self) -> dict[str, dict[str, float]]:
+        """``{"valid": {class: F1, "weighted": F1}, "test": {...}}`` (the widget's format)."""
+        return {
+            split: {
+                **{c: float(metrics[f"f1_{c}"]) for c in self.classes},
+                "weighted": float(metrics["weighted_f1"]),
+            }
+            for split, metrics in (("valid", self.valid), ("test", self.test))
+        }
 
 
 def train_erc(
@@ -741,9 +760,9 @@ def compare(
     seeds: Sequence[int] = (42, 77),
     device: str | torch.device = "cpu",
     progress: bool = False,
-    results: dict[str, list[ERCResult]] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """Train several configurations over seeds and summarise each as mean ± std.
+    verbose: bool = False,
+) -> Comparison:
+    """Train several configurations over the same seeds.
 
     Args:
         configs: ``{row name: configuration}``.
@@ -751,38 +770,38 @@ def compare(
         seeds: One run per seed (the paper averages two).
         device: Torch device.
         progress: Show tqdm progress bars.
-        results: When given, filled with ``{row name: [ERCResult per seed]}``
-            (for confusion matrices, predictions and learning curves).
+        verbose: Print one line per configuration with its time.
 
     Returns:
-        ``{row name: summary}`` as :func:`course_lib.training.run_seeds` returns
-        it (``mean`` / ``std`` of :meth:`ERCResult.summary`); usable directly by
-        :func:`course_lib.training.summary_table` and the plots of
-        :mod:`course_lib.viz.results`.
+        A :class:`course_lib.recipes.base.Comparison`: ``summaries`` (mean /
+        std of :meth:`ERCResult.summary`, usable by the plots of
+        :mod:`course_lib.viz.results`), ``runs`` (the :class:`ERCResult` of every
+        seed), ``best()`` on validation and ``claim(...)``.
     """
-    from course_lib.training.experiments import run_seeds
-
-    summaries = {}
-    for name, config in configs.items():
-        kept: list[ERCResult] = []
-
-        def one(seed: int, config: ERCConfig = config, kept: list[ERCResult] = kept) -> dict[str, float]:
-            result = train_erc(config, data, seed=seed, device=device, progress=progress)
-            kept.append(result)
-            return result.summary()
-
-        summaries[name] = run_seeds(one, seeds)
-        if results is not None:
-            results[name] = kept
-    return summaries
+    return compare_configs(
+        configs,
+        lambda config, seed: train_erc(config, data, seed=seed, device=device, progress=progress),
+        seeds,
+        verbose=verbose,
+    )
 
 
 def results_table(
-    summaries: Mapping[str, Mapping[str, Any]], classes: Sequence[str] = IEMOCAP_CLASSES, split: str = "test"
+    comparison: Comparison | Mapping[str, Mapping[str, Any]],
+    classes: Sequence[str] = IEMOCAP_CLASSES,
+    split: str = "test",
 ):
-    """Per-class F1 and weighted F1 (means over seeds) of :func:`compare` summaries, as a pandas table."""
+    """Per-class F1 and weighted F1 (means over seeds) of a :func:`compare`, as a pandas table.
+
+    Args:
+        comparison: A :class:`Comparison` or its ``summaries``.
+        classes: Class columns.
+        split: ``"valid"`` (the split choices are made on) or ``"test"``.
+    """
     import pandas as pd
 
+    summaries = comparison.summaries if isinstance(comparison, Comparison) else comparison
+    split = "val" if split == "valid" else split
     rows = {}
     for name, summary in summaries.items():
         mean = summary["mean"]
@@ -799,16 +818,17 @@ def widget_train_fn(
     base: ERCConfig,
     seed: int = 42,
     device: str | torch.device = "cpu",
-) -> Callable[[Mapping[str, Any]], dict[str, float]]:
+) -> Callable[[Mapping[str, Any]], dict[str, dict[str, float]]]:
     """A ``train_fn`` for :class:`course_lib.widgets.FusionComparison`.
 
     The widget's configuration ``{"fusion", "class_weights", "conv_length",
     "audio_features"}`` replaces those fields of ``base`` (``audio_features``
     sets ``audio``); the returned function trains it and gives
-    :meth:`ERCResult.scores`. Results are memoised by the widget.
+    ``{"valid": scores, "test": scores}`` (the widget shows the validation
+    scores, and the test ones only when the learner reveals them).
     """
 
-    def train_fn(choice: Mapping[str, Any]) -> dict[str, float]:
+    def train_fn(choice: Mapping[str, Any]) -> dict[str, dict[str, float]]:
         changes = {}
         if "fusion" in choice:
             changes["fusion"] = str(choice["fusion"])

@@ -1,0 +1,25 @@
+"""Recipes: one per paper, each a configuration and a training function on the shared base.
+
+* :mod:`course_lib.recipes.base` -- sized configurations, seeds, comparisons, tables, claims;
+* :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05).
+"""
+
+from course_lib.recipes.base import (
+    Comparison,
+    RecipeConfig,
+    compare_configs,
+    estimate,
+    run_seeds,
+    summarize,
+    summary_table,
+)
+
+__all__ = [
+    "Comparison",
+    "RecipeConfig",
+    "compare_configs",
+    "estimate",
+    "run_seeds",
+    "summarize",
+    "summary_table",
+]

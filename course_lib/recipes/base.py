@@ -1,0 +1,280 @@
+"""What every lesson's recipe shares: sized configurations, seeds, comparisons, tables and claims.
+
+A *recipe* (:mod:`course_lib.recipes.erc` for lessons 01-05, one per paper) is
+a configuration dataclass plus a ``train(config, data, seed) -> result``
+function. This module gives them the rest:
+
+* :class:`RecipeConfig` -- a frozen configuration with smoke-mode sizes
+  (:meth:`RecipeConfig.sized`), ``replace`` and ``as_dict``;
+* :func:`run_seeds` / :func:`summarize` -- mean ± std over seeds (the papers
+  average two or more runs);
+* :func:`compare_configs` -> :class:`Comparison` -- several configurations over
+  seeds, with :meth:`Comparison.table`, :meth:`Comparison.best` (chosen on
+  **validation only**) and :meth:`Comparison.claim` (a paper's claim tested with
+  a paired bootstrap over the test items, :func:`course_lib.papers.compare`).
+
+A result returned by a recipe's ``train`` has ``seed``, ``summary()`` (flat numbers with
+``val_`` and ``test_`` prefixes), ``test_ids``, ``y_true`` and ``y_pred`` (the
+test items, in a fixed order).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any, ClassVar
+
+import numpy as np
+
+from course_lib.runtime import seed_everything
+
+
+def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Flatten nested dicts to one level with dotted keys (``{"f1": {"neu": x}}`` -> ``{"f1.neu": x}``)."""
+    flat: dict[str, Any] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten_metrics(value, prefix=f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (Real, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+def summarize(per_seed: Mapping[int, Mapping[str, Any]], ddof: int = 0) -> dict[str, Any]:
+    """Mean and standard deviation of every numeric metric across seeds.
+
+    Args:
+        per_seed: ``{seed: metrics}``; nested metric dicts are flattened.
+        ddof: Delta degrees of freedom of the standard deviation (0: the
+            population formula, as ``numpy.std``).
+
+    Returns:
+        ``{"seeds": [...], "per_seed": {seed: flat metrics}, "mean": {...},
+        "std": {...}}``; metrics that are not numbers, or missing from a seed,
+        appear only under ``per_seed``.
+    """
+    flat = {seed: flatten_metrics(values) for seed, values in per_seed.items()}
+    if not flat:
+        raise ValueError("no seeds to summarise")
+    shared = set.intersection(*(set(values) for values in flat.values()))
+    keys = [key for key in next(iter(flat.values())) if key in shared]
+    mean, std = {}, {}
+    for key in keys:
+        column = [flat[seed][key] for seed in flat]
+        if all(_is_number(value) for value in column):
+            array = np.asarray(column, dtype=np.float64)
+            mean[key] = float(array.mean())
+            std[key] = float(array.std(ddof=ddof)) if array.size > ddof else float("nan")
+    return {"seeds": list(flat), "per_seed": flat, "mean": mean, "std": std}
+
+
+def _check_seeds(seeds: Sequence[int]) -> None:
+    if not seeds:
+        raise ValueError("at least one seed is needed")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {tuple(seeds)}")
+
+
+def run_seeds(
+    fn: Callable[[int], Mapping[str, Any]],
+    seeds: Sequence[int] = (42, 77),
+    ddof: int = 0,
+) -> dict[str, Any]:
+    """Run ``fn(seed) -> metrics`` once per seed and summarise it (see :func:`summarize`).
+
+    Every generator is seeded before each run.
+
+    Args:
+        fn: One run.
+        seeds: The seeds (the papers use two or more).
+        ddof: Delta degrees of freedom of the standard deviation.
+    """
+    _check_seeds(seeds)
+    run = fn
+    per_seed = {}
+    for seed in seeds:
+        seed_everything(seed)
+        per_seed[seed] = run(seed)
+    return summarize(per_seed, ddof=ddof)
+
+
+def format_mean_std(summary: Mapping[str, Any], key: str, digits: int = 3) -> str:
+    """``"0.512 ± 0.010"`` for one metric of a :func:`run_seeds` summary."""
+    mean, std = summary["mean"][key], summary["std"][key]
+    if math.isnan(std):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def summary_table(
+    summaries: Mapping[str, Mapping[str, Any]], metrics: Sequence[str], digits: int = 3, as_text: bool = True
+):
+    """A pandas table comparing several :func:`run_seeds` summaries.
+
+    Args:
+        summaries: ``{row name: summary}``.
+        metrics: Metric keys to show as columns.
+        digits: Decimals of the text cells.
+        as_text: Cells as ``"mean ± std"`` strings (True) or numeric means with
+            an extra ``<metric>_std`` column each (False).
+    """
+    import pandas as pd
+
+    rows = {}
+    for name, summary in summaries.items():
+        if as_text:
+            rows[name] = {key: format_mean_std(summary, key, digits) for key in metrics}
+        else:
+            row = {}
+            for key in metrics:
+                row[key] = summary["mean"][key]
+                row[f"{key}_std"] = summary["std"][key]
+            rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ----------------------------------------------------------------------------- configurations
+
+
+@dataclass(frozen=True)
+class RecipeConfig:
+    """Base of the recipes' configurations: frozen, validated, sized for smoke runs.
+
+    Subclasses set :attr:`SMOKE_SIZES` (fields replaced in smoke mode so a run
+    on the tiny corpora takes seconds on a CPU) and may define ``name``.
+    """
+
+    SMOKE_SIZES: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def sized(cls, smoke: bool, **fields: Any) -> RecipeConfig:
+        """A configuration with :attr:`SMOKE_SIZES` applied when ``smoke`` (explicit ``fields`` win).
+
+        Example: ``ERCConfig.sized(run.smoke, text="bilstm_glove", audio="mfcc")``.
+        """
+        return cls(**{**(cls.SMOKE_SIZES if smoke else {}), **fields})
+
+    def replace(self, **changes: Any) -> RecipeConfig:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The configuration as plain JSON-able values (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()}
+
+
+# ----------------------------------------------------------------------------- comparisons
+
+
+@dataclass
+class Comparison:
+    """Several configurations trained over the same seeds.
+
+    Attributes:
+        runs: ``{row name: [result per seed]}``.
+        summaries: ``{row name: summary}`` (:func:`summarize` of ``result.summary()``).
+        seconds: Wall time per row.
+    """
+
+    runs: dict[str, list[Any]]
+    summaries: dict[str, dict[str, Any]]
+    seconds: dict[str, float]
+
+    def mean(self, name: str, metric: str = "weighted_f1", split: str = "valid") -> float:
+        """Mean over seeds of ``<split>_<metric>`` (``split`` is ``"valid"`` or ``"test"``)."""
+        key = f"{'val' if split == 'valid' else split}_{metric}"
+        return self.summaries[name]["mean"][key]
+
+    def best(self, metric: str = "weighted_f1", among: Sequence[str] | None = None) -> str:
+        """The row with the highest mean **validation** ``metric`` (the test split is never consulted)."""
+        names = list(among) if among is not None else list(self.runs)
+        return max(names, key=lambda name: self.mean(name, metric, "valid"))
+
+    def table(self, metrics: Sequence[str] = ("weighted_f1",), split: str = "valid", digits: int = 3) -> Any:
+        """``mean ± std`` of ``<split>_<metric>`` per row, as a pandas table."""
+        prefix = "val" if split == "valid" else split
+        return summary_table(self.summaries, [f"{prefix}_{m}" for m in metrics], digits)
+
+    def test_predictions(self, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """``(y_true (N,), y_pred (S, N), ids)`` of a row's test items over its seeds."""
+        runs = self.runs[name]
+        ids = list(runs[0].test_ids)
+        if any(list(r.test_ids) != ids for r in runs):
+            raise ValueError(f"{name}: the seeds' test items differ")
+        return np.asarray(runs[0].y_true), np.stack([np.asarray(r.y_pred) for r in runs]), ids
+
+    def claim(
+        self,
+        claim: Any,
+        a: str,
+        b: str | None = None,
+        metric: Any = "weighted_f1",
+        n_resamples: int = 1000,
+        seed: int = 0,
+    ) -> dict[str, Any]:
+        """Test a paper's claim on rows ``a`` and ``b`` (see :func:`course_lib.papers.compare`).
+
+        The difference is score(a) - score(b) on the test items, means over
+        seeds, with a paired bootstrap interval; without ``b`` it is score(a)
+        itself (for claims about one system, with a callable ``metric``).
+
+        Raises:
+            ValueError: when the two rows were evaluated on different test items.
+        """
+        from course_lib.papers import compare
+
+        y_true, pred_a, ids = self.test_predictions(a)
+        pred_b = None
+        if b is not None:
+            y_true_b, pred_b, ids_b = self.test_predictions(b)
+            if ids_b != ids or not np.array_equal(y_true_b, y_true):
+                raise ValueError(f"{a!r} and {b!r} were evaluated on different test items")
+        record = compare(claim, y_true, pred_a, pred_b, metric=metric, n_resamples=n_resamples, seed=seed)
+        return {**record, "a": a, "b": b}
+
+
+def compare_configs(
+    configs: Mapping[str, Any],
+    train: Callable[[Any, int], Any],
+    seeds: Sequence[int] = (42, 77),
+    verbose: bool = False,
+) -> Comparison:
+    """Train every configuration once per seed.
+
+    Args:
+        configs: ``{row name: configuration}``.
+        train: ``train(config, seed) -> result`` (see the module docstring).
+        seeds: The seeds, the same for every row.
+        verbose: Print one line per row with its time.
+    """
+    _check_seeds(seeds)
+    runs: dict[str, list[Any]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    for name, config in configs.items():
+        started = time.perf_counter()
+        runs[name] = []
+        for seed in seeds:
+            seed_everything(seed)
+            runs[name].append(train(config, seed))
+        summaries[name] = summarize({r.seed: r.summary() for r in runs[name]})
+        seconds[name] = round(time.perf_counter() - started, 2)
+        if verbose:
+            print(f"  {name}: {len(seeds)} seed(s) in {seconds[name]:.1f} s", flush=True)
+    return Comparison(runs, summaries, seconds)
+
+
+def estimate(runs: int, seconds_per_run: float, what: str = "training") -> str:
+    """A one-line time estimate to print before a long step, e.g. ``"12 runs of training: about 6 min"``."""
+    total = runs * seconds_per_run
+    shown = f"{total / 60:.0f} min" if total >= 90 else f"{total:.0f} s"
+    return f"{runs} run{'s' if runs != 1 else ''} of {what}: about {shown}"
