@@ -162,8 +162,10 @@ def decode_text(raw: bytes) -> DecodedText:
 
 
 def read_text_file(path: Path | str) -> DecodedText:
-    """Read and decode a text file with :func:`decode_text`."""
-    return decode_text(Path(path).read_bytes())
+    """Read and decode a text file with :func:`decode_text`; CRLF and CR line ends become LF."""
+    decoded = decode_text(Path(path).read_bytes())
+    text = decoded.text.replace("\r\n", "\n").replace("\r", "\n")
+    return DecodedText(text, decoded.encoding, decoded.plausible)
 
 
 def truncated_wav(path: Path | str) -> str | None:

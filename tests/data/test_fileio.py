@@ -49,10 +49,10 @@ def test_bytes_no_encoding_explains_are_flagged_not_silently_decoded():
     assert not decoded.plausible and decoded.encoding == "latin-1"
 
 
-def test_read_text_file_with_crlf_and_bom(tmp_path):
+def test_read_text_file_with_crlf_cr_and_bom(tmp_path):
     path = tmp_path / "a file é.txt"
-    path.write_bytes(codecs.BOM_UTF8 + "line 1\r\nligne 2 é\r\n".encode())
-    assert read_text_file(path).text.splitlines() == ["line 1", "ligne 2 é"]
+    path.write_bytes(codecs.BOM_UTF8 + "line 1\r\nligne 2 é\rline 3\r\n".encode())
+    assert read_text_file(path).text == "line 1\nligne 2 é\nline 3\n"
 
 
 @settings(max_examples=200, deadline=None)
