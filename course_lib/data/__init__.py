@@ -3,6 +3,7 @@
 Modules (imported on demand; importing this package loads nothing heavy):
 
 * :mod:`course_lib.data.records` -- typed records (``Utterance``, ``Dialogue``, ``Sample``, ``Post``);
+* :mod:`course_lib.data.fileio` -- text in mixed encodings, truncated wav headers;
 * :mod:`course_lib.data.iemocap` -- IEMOCAP (``IEMOCAP_full_release``) loader and session splits;
 * :mod:`course_lib.data.mmsa` -- MMSA pickles (CMU-MOSI/MOSEI) loader;
 * :mod:`course_lib.data.mvsa` -- MVSA Single/Multiple loader;

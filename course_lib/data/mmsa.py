@@ -34,8 +34,15 @@ Cleaning: as MMSA does, ``-inf``, ``inf`` and NaN values in ``audio``,
 and key. With ``audio_lengths``/``vision_lengths``, a :class:`Sample` holds only
 the valid (leading) frames, as MMSA's packed sequences use them.
 
+Consistency: an id repeated within or across splits and an annotation that
+contradicts the sign of its regression label (:func:`annotation_of`) are
+counted in :class:`MMSAReport` (with a few examples) and logged as a warning;
+with ``strict=True`` the first one raises :class:`MMSAFormatError` instead.
+
 Any other problem (not a pickle, missing split or key, wrong rank, lengths that
-disagree) raises :class:`MMSAFormatError` naming the file, split and key.
+disagree, labels that are not finite or outside [-3, 3], annotations other than
+``Negative``/``Neutral``/``Positive``) raises :class:`MMSAFormatError` naming
+the file, split and key (and entry).
 """
 
 from __future__ import annotations
@@ -53,7 +60,9 @@ from course_lib.data.records import Sample
 
 __all__ = [
     "ALLOWED_GLOBALS",
+    "ANNOTATIONS",
     "FEATURE_KEYS",
+    "LABEL_RANGE",
     "SPLITS",
     "MMSAError",
     "MMSAFormatError",
@@ -73,6 +82,9 @@ SPLITS: tuple[str, ...] = ("train", "valid", "test")
 FEATURE_KEYS: dict[str, int] = {"audio": 3, "vision": 3, "text": 3}
 _REQUIRED = ("raw_text", "text_bert", "audio", "vision", "id", "regression_labels")
 _STRING_KEYS = ("raw_text", "id", "annotations")
+_LABEL_KEYS = ("regression_labels", "regression_labels_T", "regression_labels_A", "regression_labels_V")
+LABEL_RANGE = (-3.0, 3.0)
+ANNOTATIONS = ("Negative", "Neutral", "Positive")
 _VECTOR_KEYS = (
     "regression_labels",
     "classification_labels",
@@ -110,20 +122,48 @@ class MMSAFormatError(MMSAError):
 
 @dataclass
 class MMSAReport:
-    """Counts of what the loader cleaned.
+    """Counts of what the loader cleaned or found inconsistent.
 
     Attributes:
         nonfinite: ``"split/key"`` -> number of non-finite values set to 0.
         samples: split -> number of segments.
+        duplicate_ids: split -> segments whose id already appeared (in this
+            split or an earlier one); they are kept.
+        annotation_mismatches: split -> segments whose annotation contradicts
+            the sign of their regression label; they are kept as written.
+        examples: A few descriptions of the inconsistencies.
     """
 
     nonfinite: dict[str, int] = field(default_factory=dict)
     samples: dict[str, int] = field(default_factory=dict)
+    duplicate_ids: dict[str, int] = field(default_factory=dict)
+    annotation_mismatches: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    max_examples = 10
 
     @property
     def total_nonfinite(self) -> int:
         """All non-finite values replaced, over splits and keys."""
         return sum(self.nonfinite.values())
+
+    @property
+    def inconsistencies(self) -> int:
+        """Repeated ids plus contradicting annotations, over splits."""
+        return sum(self.duplicate_ids.values()) + sum(self.annotation_mismatches.values())
+
+    def note(self, counts: dict[str, int], split: str, message: str) -> None:
+        """Count one inconsistency of ``split``, keeping ``message`` as an example."""
+        counts[split] = counts.get(split, 0) + 1
+        if len(self.examples) < self.max_examples:
+            self.examples.append(message)
+
+    def __str__(self) -> str:
+        return (
+            f"MMSA: samples {self.samples}; non-finite values set to 0: {self.total_nonfinite}; "
+            f"repeated ids: {self.duplicate_ids or 'none'}; "
+            f"annotations contradicting labels: {self.annotation_mismatches or 'none'}"
+        )
 
 
 class SafeUnpickler(pickle.Unpickler):
@@ -246,18 +286,76 @@ def _check_split(split: Any, where: str, report: MMSAReport, name: str) -> dict[
             raise MMSAFormatError(
                 f"{where} key '{key}_lengths': lengths must be whole numbers in [0, {out[key].shape[1]}]"
             )
-    if not np.isfinite(out["regression_labels"]).all():
-        raise MMSAFormatError(f"{where} key 'regression_labels': non-finite labels")
+    _check_labels(out, where)
     report.samples[name] = n
     return out
 
 
-def load_arrays(path: Path | str, report: MMSAReport | None = None) -> dict[str, dict[str, Any]]:
+def _check_labels(split: dict[str, Any], where: str) -> None:
+    """Labels finite and in :data:`LABEL_RANGE`, annotations among :data:`ANNOTATIONS`."""
+    low, high = LABEL_RANGE
+    for key in _LABEL_KEYS:
+        labels = split.get(key)
+        if labels is None:
+            continue
+        if not np.isfinite(labels).all():
+            raise MMSAFormatError(f"{where} key {key!r}: non-finite labels")
+        outside = np.flatnonzero((labels < low) | (labels > high))
+        if outside.size:
+            i = int(outside[0])
+            raise MMSAFormatError(
+                f"{where} key {key!r}: {outside.size} label(s) outside [{low:g}, {high:g}], "
+                f"first entry {i} (id {split['id'][i]!r}) = {labels[i]:g}"
+            )
+    unknown = sorted(set(split.get("annotations", [])) - set(ANNOTATIONS))
+    if unknown:
+        raise MMSAFormatError(
+            f"{where} key 'annotations': unknown value(s) {unknown[:3]}; expected {ANNOTATIONS}"
+        )
+
+
+def _check_consistency(
+    arrays: dict[str, dict[str, Any]], path: Path, report: MMSAReport, strict: bool
+) -> None:
+    """Count (or, with ``strict``, raise on) repeated ids and contradicting annotations."""
+    seen: dict[str, str] = {}
+
+    def problem(counts: dict[str, int], split: str, message: str) -> None:
+        if strict:
+            raise MMSAFormatError(message)
+        report.note(counts, split, message)
+
+    for name in SPLITS:
+        split, where = arrays[name], f"{path} split {name!r}"
+        for i, sample_id in enumerate(split["id"]):
+            if sample_id in seen:
+                problem(
+                    report.duplicate_ids,
+                    name,
+                    f"{where} key 'id' entry {i}: id {sample_id!r} repeats one of split {seen[sample_id]!r}",
+                )
+            seen.setdefault(sample_id, name)
+        for i, annotation in enumerate(split.get("annotations", [])):
+            label = float(split["regression_labels"][i])
+            if annotation != annotation_of(label):
+                problem(
+                    report.annotation_mismatches,
+                    name,
+                    f"{where} key 'annotations' entry {i} (id {split['id'][i]!r}): "
+                    f"{annotation!r} contradicts the regression label {label:g}",
+                )
+
+
+def load_arrays(
+    path: Path | str, report: MMSAReport | None = None, *, strict: bool = False
+) -> dict[str, dict[str, Any]]:
     """Read, validate and clean an MMSA pickle; keep the arrays.
 
     Args:
         path: ``aligned_50.pkl`` or ``unaligned_50.pkl`` (or any MMSA pickle).
         report: Optional :class:`MMSAReport` filled with the counts.
+        strict: Raise on repeated ids and annotations contradicting the labels
+            instead of counting them in ``report`` with a logged warning.
 
     Returns:
         ``{split: {key: value}}``: features as float32 arrays (non-finite
@@ -267,7 +365,8 @@ def load_arrays(path: Path | str, report: MMSAReport | None = None) -> dict[str,
 
     Raises:
         UnsafePickleError: for a pickle referring to a non-admitted global.
-        MMSAFormatError: for anything else that is not a valid MMSA pickle.
+        MMSAFormatError: for anything else that is not a valid MMSA pickle
+            (and, with ``strict``, for inconsistent ids or annotations).
     """
     path = Path(path)
     report = report if report is not None else MMSAReport()
@@ -278,6 +377,16 @@ def load_arrays(path: Path | str, report: MMSAReport | None = None) -> dict[str,
     if missing:
         raise MMSAFormatError(f"{path}: missing split(s) {missing}")
     arrays = {name: _check_split(content[name], f"{path} split {name!r}", report, name) for name in SPLITS}
+    before = report.inconsistencies
+    _check_consistency(arrays, path, report, strict)
+    if report.inconsistencies > before:
+        LOG.warning(
+            "%s: %d inconsistent segment(s) kept (%s), e.g. %s",
+            path,
+            report.inconsistencies - before,
+            report,
+            "; ".join(report.examples[:3]),
+        )
     if report.total_nonfinite:
         LOG.info(
             "%s: set %d non-finite feature values to 0 (%s)",
@@ -293,7 +402,9 @@ def _split_id(sample_id: str) -> tuple[str, str]:
     return (video, clip) if sep else (sample_id, "")
 
 
-def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[Sample]]:
+def load(
+    path: Path | str, report: MMSAReport | None = None, *, strict: bool = False
+) -> dict[str, list[Sample]]:
     """Load an MMSA pickle as :class:`Sample` records per split.
 
     With ``audio_lengths``/``vision_lengths`` (unaligned files), each sample's
@@ -302,6 +413,7 @@ def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[S
     Args:
         path: The pickle.
         report: Optional :class:`MMSAReport` filled with the counts.
+        strict: Raise on repeated ids and contradicting annotations (see :func:`load_arrays`).
 
     Returns:
         ``{"train": [...], "valid": [...], "test": [...]}``.
@@ -310,7 +422,7 @@ def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[S
         UnsafePickleError: for a pickle referring to a non-admitted global.
         MMSAFormatError: for anything else that is not a valid MMSA pickle.
     """
-    arrays = load_arrays(path, report)
+    arrays = load_arrays(path, report, strict=strict)
     out: dict[str, list[Sample]] = {}
     for name in SPLITS:
         split = arrays[name]

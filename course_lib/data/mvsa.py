@@ -19,19 +19,28 @@ dropped post is counted under the first reason that applies:
    positive against negative -> the post is dropped (``conflicting``).
 3. The post's text file is missing (``missing_text``) or its image is missing
    (``missing_image``), empty, truncated or otherwise unreadable by Pillow
-   (``broken_image``).
+   (``broken_image``), or its text is in no encoding that can be told
+   (``undecodable_text``, see below).
 
-Text files come in mixed encodings: each is decoded as UTF-8 (a byte-order mark
-is dropped) and, when that fails, as latin-1 (``latin1_texts`` counts those).
-Duplicate ids keep their first line (``duplicate_ids``). Posts skipped for
-missing or broken files are also logged as a warning. A label line with the
-wrong number of fields, an unknown label or an unusable id raises
+``<id>.txt`` and ``<id>.jpg`` are found whatever the case of their names
+(``12.JPG``), the lower-case name first.
+
+Text files come in mixed encodings, decoded as described in
+:mod:`course_lib.data.fileio`: UTF-8 (a byte-order mark is dropped); the
+latin-1 (or cp1252) fallback when that gives Western text (``latin1_texts``);
+UTF-16 or a Chinese, Japanese or Korean encoding when detected
+(``other_encoding_texts``); posts whose bytes fit none of them are dropped
+rather than kept as mojibake (``undecodable_text``). Duplicate ids keep their
+first line (``duplicate_ids``). Posts skipped for missing or broken files, and
+texts not in UTF-8 nor latin-1, are also logged as a warning. A label line with
+the wrong number of fields, an unknown label or an unusable id raises
 :class:`MVSAFormatError` naming the file and line.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -39,6 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
+from course_lib.data.fileio import WESTERN_ENCODINGS, read_text_file
 from course_lib.data.records import MVSA_CLASSES, Post
 
 __all__ = [
@@ -79,7 +89,11 @@ class MVSAReport:
         missing_text: Posts whose ``<id>.txt`` is absent.
         missing_image: Posts whose ``<id>.jpg`` is absent.
         broken_image: Posts whose image is empty, truncated or unreadable.
-        latin1_texts: Kept posts whose text was not UTF-8 and was decoded as latin-1.
+        undecodable_text: Posts whose text is in no encoding that can be told.
+        latin1_texts: Kept posts whose text was not UTF-8 and was decoded as
+            latin-1 (or cp1252).
+        other_encoding_texts: Kept posts whose text was decoded from a detected
+            UTF-16 or CJK encoding (GB2312, Big5, ...).
         kept: Posts returned.
     """
 
@@ -90,14 +104,21 @@ class MVSAReport:
     missing_text: int = 0
     missing_image: int = 0
     broken_image: int = 0
+    undecodable_text: int = 0
     latin1_texts: int = 0
+    other_encoding_texts: int = 0
     kept: int = 0
 
     @property
     def dropped(self) -> int:
         """Posts read but not returned (duplicates excluded)."""
         return (
-            self.no_agreement + self.conflicting + self.missing_text + self.missing_image + self.broken_image
+            self.no_agreement
+            + self.conflicting
+            + self.missing_text
+            + self.missing_image
+            + self.broken_image
+            + self.undecodable_text
         )
 
     def as_dict(self) -> dict[str, int]:
@@ -194,16 +215,27 @@ def resolve_labels(pairs: list[tuple[str, str]]) -> tuple[str, str, str] | str:
 
 
 def read_text(path: Path) -> tuple[str, bool]:
-    """Decode a tweet file: UTF-8 first, latin-1 as the fallback.
+    """Decode a tweet file (see :mod:`course_lib.data.fileio` for the encodings tried).
 
     Returns:
-        ``(text with surrounding whitespace stripped, whether latin-1 was used)``.
+        ``(text with surrounding whitespace stripped, whether the latin-1 or
+        cp1252 fallback was used)``; :func:`course_lib.data.fileio.read_text_file`
+        also tells the other encodings and whether the text is plausible.
     """
-    raw = Path(path).read_bytes()
-    try:
-        return raw.decode("utf-8-sig").strip(), False
-    except UnicodeDecodeError:
-        return raw.decode("latin-1").strip(), True
+    decoded = read_text_file(path)
+    return decoded.text.strip(), decoded.encoding in WESTERN_ENCODINGS
+
+
+def _data_files(data: Path) -> dict[str, Path]:
+    """File name in lower case -> file in ``data`` (a lower-case name wins over ``12.JPG``)."""
+    files: dict[str, Path] = {}
+    if data.is_dir():
+        with os.scandir(data) as entries:
+            for entry in entries:
+                key = entry.name.lower()
+                if entry.is_file() and (key not in files or entry.name == key):
+                    files[key] = Path(entry.path)
+    return files
 
 
 def image_is_readable(path: Path) -> bool:
@@ -259,39 +291,61 @@ def load(
     folder = find_root(Path(root), variant)
     report = report if report is not None else MVSAReport()
     entries = _read_label_file(folder / LABEL_FILE, VARIANTS[variant][1], report)
-    posts = []
+    files = _data_files(folder / "data")
+    posts, unusual = [], []
     for post_id, pairs in entries:
         resolved = resolve_labels(pairs)
         if isinstance(resolved, str):
             setattr(report, resolved, getattr(report, resolved) + 1)
             continue
-        text_path, image_path = folder / "data" / f"{post_id}.txt", folder / "data" / f"{post_id}.jpg"
-        if not text_path.is_file():
+        text_path, image_path = files.get(f"{post_id}.txt".lower()), files.get(f"{post_id}.jpg".lower())
+        if text_path is None:
             report.missing_text += 1
             continue
-        if not image_path.is_file():
+        if image_path is None:
             report.missing_image += 1
             continue
         if image_path.stat().st_size == 0 or (verify_images and not image_is_readable(image_path)):
             report.broken_image += 1
             continue
-        text, latin1 = read_text(text_path)
-        report.latin1_texts += int(latin1)
-        posts.append(Post(post_id, text, image_path, resolved[0], resolved[1], resolved[2]))
+        decoded = read_text_file(text_path)
+        if not decoded.plausible:
+            report.undecodable_text += 1
+            unusual.append(f"{text_path.name} (undecodable)")
+            continue
+        if decoded.encoding in WESTERN_ENCODINGS:
+            report.latin1_texts += 1
+        elif not decoded.is_utf8:
+            report.other_encoding_texts += 1
+            unusual.append(f"{text_path.name} ({decoded.encoding})")
+        posts.append(Post(post_id, decoded.text.strip(), image_path, resolved[0], resolved[1], resolved[2]))
     report.kept = len(posts)
-    unusable = report.missing_text + report.missing_image + report.broken_image
+    _warn_unusable(folder, report, unusual)
+    LOG.info("%s", report)
+    return posts
+
+
+def _warn_unusable(folder: Path, report: MVSAReport, unusual: list[str]) -> None:
+    """Log the posts dropped for their files and the texts neither UTF-8 nor latin-1."""
+    unusable = report.missing_text + report.missing_image + report.broken_image + report.undecodable_text
     if unusable:
         LOG.warning(
             "%s: skipped %d post(s) with missing or broken files (missing_text=%d, missing_image=%d, "
-            "broken_image=%d)",
+            "broken_image=%d, undecodable_text=%d)",
             folder,
             unusable,
             report.missing_text,
             report.missing_image,
             report.broken_image,
+            report.undecodable_text,
         )
-    LOG.info("%s", report)
-    return posts
+    if unusual:
+        LOG.warning(
+            "%s: %d text file(s) neither UTF-8 nor latin-1: %s",
+            folder,
+            len(unusual),
+            ", ".join(unusual[:10]) + (", ..." if len(unusual) > 10 else ""),
+        )
 
 
 def split_posts(

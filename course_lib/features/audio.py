@@ -11,7 +11,9 @@ Bad input is handled explicitly, the same way everywhere in this module:
   naming the file (``load_audio(..., on_rate_mismatch="error")`` refuses instead);
 * **NaN or infinite samples** raise :class:`BadAudioError` naming the source --
   they mean a corrupt file, and silently zeroing them would hide it;
-* **empty audio** (no samples) raises :class:`BadAudioError`;
+* **empty audio** (no samples) raises :class:`BadAudioError`, and so does a
+  **truncated wav** whose header declares more data than the file holds
+  (soundfile would silently return the part that is there);
 * audio **shorter than one analysis window** is zero-padded to one window, so
   every utterance has at least one frame;
 * **silent audio** is valid: energies are 0, log features sit at their floor
@@ -32,6 +34,8 @@ from typing import Any
 
 import numpy as np
 import torch
+
+from course_lib.data.fileio import truncated_wav
 
 SAMPLE_RATE = 16_000
 KINDS = ("mfcc", "logmel", "mel", "chroma")
@@ -93,7 +97,7 @@ def load_audio(
     resampled with a warning, or refused when ``on_rate_mismatch="error"``.
 
     Raises:
-        BadAudioError: unreadable file, empty or NaN audio, or a refused rate.
+        BadAudioError: unreadable or truncated file, empty or NaN audio, or a refused rate.
 
     Shape:
         returns ``(T,)``
@@ -105,6 +109,9 @@ def load_audio(
         wav, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except Exception as error:  # soundfile raises several types for bad files
         raise BadAudioError(f"{path}: cannot read audio ({error})") from error
+    truncated = truncated_wav(path)
+    if truncated is not None:
+        raise BadAudioError(f"{path}: {truncated}")
     wav = wav.mean(axis=1)
     if rate != sample_rate:
         if on_rate_mismatch == "error":

@@ -15,14 +15,16 @@ from hypothesis.extra import numpy as hnp
 from course_lib.data import mmsa
 
 
-def _split(n: int = 2, seq: int = 4, ta: int = 6, tv: int = 5, lengths: bool = True) -> dict:
+def _split(
+    n: int = 2, seq: int = 4, ta: int = 6, tv: int = 5, lengths: bool = True, video: str = "vid"
+) -> dict:
     rng = np.random.default_rng(n)
     split = {
         "raw_text": [f"clip {i}" for i in range(n)],
         "text_bert": np.ones((n, 3, seq), dtype=np.int64),
         "audio": rng.normal(size=(n, ta, 5)).astype(np.float32),
         "vision": rng.normal(size=(n, tv, 20)).astype(np.float32),
-        "id": [f"vid{i // 2}$_${i % 2 + 1}" for i in range(n)],
+        "id": [f"{video}{i // 2}$_${i % 2 + 1}" for i in range(n)],
         "annotations": ["Positive"] * n,
         "classification_labels": np.full(n, 2),
         "regression_labels": np.linspace(0.5, 2.0, n).astype(np.float32),
@@ -39,7 +41,7 @@ def _write(path: Path, content, protocol: int = 4) -> Path:
 
 
 def _valid() -> dict:
-    return {"train": _split(4), "valid": _split(2), "test": _split(2)}
+    return {"train": _split(4), "valid": _split(2, video="val"), "test": _split(2, video="test")}
 
 
 class _RunsCode:
@@ -133,7 +135,11 @@ def test_not_a_pickle_or_not_a_dict(tmp_path):
 
 
 _SEED_BYTES = pickle.dumps(
-    {"train": _split(2, 3, 3, 2), "valid": _split(1, 3, 3, 2), "test": _split(1, 3, 3, 2, lengths=False)},
+    {
+        "train": _split(2, 3, 3, 2),
+        "valid": _split(1, 3, 3, 2, video="val"),
+        "test": _split(1, 3, 3, 2, lengths=False, video="test"),
+    },
     protocol=4,
 )
 
@@ -213,3 +219,94 @@ def test_structurally_mutated_content_raises_only_format_errors(tmp_path, change
         mmsa.load(path)
     except mmsa.MMSAFormatError as error:
         assert "mutant.pkl" in str(error)
+
+
+def test_torch_and_pandas_pickles_are_refused_before_anything_runs(tmp_path):
+    import pandas as pd
+    import torch
+
+    content = _valid()
+    content["train"]["audio"] = torch.zeros(4, 6, 5)
+    with pytest.raises(mmsa.UnsafePickleError, match=r"torch\.pt\.pkl: refusing to load global torch\."):
+        mmsa.load(_write(tmp_path / "torch.pt.pkl", content))
+    content["train"]["audio"] = pd.DataFrame({"a": [1.0]})
+    with pytest.raises(mmsa.UnsafePickleError, match=r"pandas\.pkl: refusing to load global pandas\."):
+        mmsa.load(_write(tmp_path / "pandas.pkl", content))
+
+
+@pytest.mark.parametrize(
+    "key, value", [("regression_labels", 3.5), ("regression_labels", -4.0), ("regression_labels_T", 9.0)]
+)
+def test_labels_outside_minus_3_to_3_raise_naming_file_split_and_entry(tmp_path, key, value):
+    content = _valid()
+    labels = np.array([0.5, value, 1.0, -0.5], dtype=np.float32)
+    content["train"][key] = labels
+    content["train"]["annotations"] = [mmsa.annotation_of(x) for x in labels]
+    message = rf"range\.pkl split 'train' key '{key}': 1 label\(s\) outside \[-3, 3\], first entry 1 \(id 'vid0\$_\$2'\)"
+    with pytest.raises(mmsa.MMSAFormatError, match=message):
+        mmsa.load(_write(tmp_path / "range.pkl", content))
+
+
+def _with_duplicates() -> dict:
+    content = _valid()
+    content["train"]["id"][3] = content["train"]["id"][0]  # within a split
+    content["test"]["id"][1] = content["train"]["id"][1]  # across splits: a leak
+    return content
+
+
+def test_duplicate_ids_are_counted_and_logged(tmp_path, caplog):
+    report = mmsa.MMSAReport()
+    with caplog.at_level("WARNING", logger="course_lib.data.mmsa"):
+        samples = mmsa.load(_write(tmp_path / "dup.pkl", _with_duplicates()), report)
+    assert report.duplicate_ids == {"train": 1, "test": 1} and report.inconsistencies == 2
+    assert len(samples["train"]) == 4  # kept, but reported
+    assert "dup.pkl: 2 inconsistent segment(s)" in caplog.text
+    assert "split 'test' key 'id' entry 1: id 'vid0$_$2' repeats one of split 'train'" in report.examples[1]
+    assert "repeated ids: {'train': 1, 'test': 1}" in str(report)
+
+
+def test_duplicate_ids_raise_in_strict_mode(tmp_path):
+    with pytest.raises(
+        mmsa.MMSAFormatError, match=r"dup\.pkl split 'train' key 'id' entry 3: id 'vid0\$_\$1'"
+    ):
+        mmsa.load(_write(tmp_path / "dup.pkl", _with_duplicates()), strict=True)
+
+
+def test_annotations_contradicting_the_label_are_counted_and_logged(tmp_path, caplog):
+    content = _valid()
+    content["valid"]["annotations"] = ["Negative", "Neutral"]  # labels 0.5 and 2.0
+    content["test"]["regression_labels"] = np.array([0.0, -1.0], dtype=np.float32)
+    content["test"]["annotations"] = ["Neutral", "Negative"]
+    report = mmsa.MMSAReport()
+    with caplog.at_level("WARNING", logger="course_lib.data.mmsa"):
+        samples = mmsa.load(_write(tmp_path / "ann.pkl", content), report)
+    assert report.annotation_mismatches == {"valid": 2} and "2 inconsistent" in caplog.text
+    assert [s.annotation for s in samples["valid"]] == ["Negative", "Neutral"]  # as written
+    assert "'Negative' contradicts the regression label 0.5" in report.examples[0]
+    with pytest.raises(
+        mmsa.MMSAFormatError, match=r"split 'valid' key 'annotations' entry 0 \(id 'val0\$_\$1'\)"
+    ):
+        mmsa.load(_write(tmp_path / "ann.pkl", content), strict=True)
+
+
+def test_unknown_annotation_raises(tmp_path):
+    content = _valid()
+    content["test"]["annotations"] = ["Positive", "great"]
+    with pytest.raises(
+        mmsa.MMSAFormatError, match=r"split 'test' key 'annotations': unknown value\(s\) \['great'\]"
+    ):
+        mmsa.load(_write(tmp_path / "ann.pkl", content))
+
+
+def test_consistent_file_reports_no_inconsistency(tmp_path, caplog):
+    report = mmsa.MMSAReport()
+    with caplog.at_level("WARNING", logger="course_lib.data.mmsa"):
+        mmsa.load(_write(tmp_path / "ok.pkl", _valid()), report, strict=True)
+    assert report.inconsistencies == 0 and not report.examples and not caplog.text
+
+
+def test_path_with_spaces_and_non_ascii_characters_loads(tmp_path):
+    folder = tmp_path / "MOSI données 数据"
+    folder.mkdir()
+    samples = mmsa.load(_write(folder / "aligned 50.pkl", _valid()))
+    assert len(samples["train"]) == 4

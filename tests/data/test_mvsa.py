@@ -153,9 +153,70 @@ def test_encodings_broken_and_missing_files_are_counted(tmp_path):
         "missing_text": 1,
         "missing_image": 1,
         "broken_image": 2,
+        "undecodable_text": 0,
         "latin1_texts": 1,
+        "other_encoding_texts": 0,
         "kept": 3,
     }
+
+
+@pytest.mark.parametrize(
+    "encoding, text",
+    [
+        ("gbk", "今天天气很好 #happy"),
+        ("big5", "今天天氣很好"),
+        ("utf-16", "great day \U0001f60a"),
+        ("utf-16-le", "great day"),
+    ],
+)
+def test_gbk_and_utf16_tweets_are_decoded_and_counted_apart_from_latin1(tmp_path, caplog, encoding, text):
+    root = _tree(tmp_path / "MVSA_Single", ["1\tpositive,positive", "2\tpositive,positive"])
+    (root / "data" / "1.txt").write_bytes(text.encode(encoding))
+    (root / "data" / "2.txt").write_bytes("caf\u00e9".encode("latin-1"))
+    report = mvsa.MVSAReport()
+    with caplog.at_level("WARNING", logger="course_lib.data.mvsa"):
+        posts = mvsa.load(root, "single", report=report)
+    assert [p.text for p in posts] == [text, "caf\u00e9"]
+    assert (report.other_encoding_texts, report.latin1_texts, report.kept) == (1, 1, 2)
+    assert "1 text file(s) neither UTF-8 nor latin-1: 1.txt (" in caplog.text
+
+
+def test_tweet_in_undetected_encoding_is_dropped_and_counted(tmp_path, caplog):
+    root = _tree(tmp_path / "MVSA_Single", ["1\tpositive,positive", "2\tneutral,neutral"])
+    (root / "data" / "2.txt").write_bytes(b"tweet \xff\xfe\xff and \x81\x8d")
+    report = mvsa.MVSAReport()
+    with caplog.at_level("WARNING", logger="course_lib.data.mvsa"):
+        posts = mvsa.load(root, "single", report=report)
+    assert [p.id for p in posts] == ["1"]
+    assert (report.undecodable_text, report.dropped, report.latin1_texts) == (1, 1, 0)
+    assert "undecodable_text=1" in caplog.text and "2.txt (undecodable)" in caplog.text
+
+
+def test_upper_case_jpg_extension_is_found(tmp_path):
+    root = _tree(tmp_path / "MVSA_Single", ["1\tpositive,positive", "2\tnegative,negative"])
+    data = root / "data"
+    (data / "1.jpg").rename(data / "1.JPG")
+    (data / "2.txt").rename(data / "2.TXT")
+    report = mvsa.MVSAReport()
+    posts = mvsa.load(root, "single", report=report)
+    assert [p.image_path.name for p in posts] == ["1.JPG", "2.jpg"] and posts[1].text == "tweet 2 #tag"
+    assert report.missing_image == report.missing_text == 0 and report.kept == 2
+
+
+def test_label_file_with_bom_and_crlf_is_read(tmp_path):
+    root = _tree(tmp_path / "MVSA_Single", ["1\tpositive,positive", "2\tnegative,neutral"])
+    label_file = root / "labelResultAll.txt"
+    label_file.write_bytes(b"\xef\xbb\xbf" + label_file.read_bytes().replace(b"\n", b"\r\n"))
+    (root / "data" / "1.txt").write_bytes(b"\xef\xbb\xbfline one\r\nline two\r\n")
+    posts = mvsa.load(root, "single")
+    assert [(p.id, p.label) for p in posts] == [("1", "positive"), ("2", "negative")]
+    assert posts[0].text == "line one\nline two"
+
+
+def test_paths_with_spaces_and_non_ascii_characters_load_end_to_end(tmp_path):
+    root = _tree(tmp_path / "données twitter 推特" / "MVSA_Single", ["1\tpositive,positive"])
+    posts = mvsa.load(root.parent, "single")
+    assert len(posts) == 1 and posts[0].image_path.is_file() and posts[0].text == "tweet 1 #tag"
 
 
 def test_missing_label_file_and_bad_variant(tmp_path):

@@ -171,6 +171,54 @@ def test_load_audio_errors_name_the_file(tmp_path):
         A.load_audio(nan_file)
 
 
+def _bad_wav(path, kind: str) -> None:
+    sf.write(path, np.full(1600, 0.1, np.float32), SR, subtype="PCM_16")
+    data = path.read_bytes()
+    if kind == "zero-length":
+        path.write_bytes(b"")
+    elif kind == "header-only":
+        path.write_bytes(data[:44])
+    elif kind == "truncated":
+        path.write_bytes(data[: 44 + 1600])
+    elif kind == "text-as-wav":
+        path.write_text("this is a transcript, not audio\n", encoding="utf-8")
+    else:
+        sf.write(path, np.array([0.0, np.nan, 0.1] * 100, dtype=np.float32), SR, subtype="FLOAT")
+
+
+@pytest.mark.parametrize(
+    "kind, match",
+    [
+        ("zero-length", "cannot read audio"),
+        ("header-only", "truncated wav: the header declares 3200 data bytes, the file holds 0"),
+        ("truncated", "truncated wav: the header declares 3200 data bytes, the file holds 1600"),
+        ("text-as-wav", "cannot read audio"),
+        ("nan-samples", "NaN"),
+    ],
+)
+def test_bad_wav_file_error_names_the_file(tmp_path, kind, match):
+    path = tmp_path / f"{kind}.wav"
+    _bad_wav(path, kind)
+    with pytest.raises(A.BadAudioError, match=match) as error:
+        A.load_audio(path)
+    assert str(error.value).startswith(str(path))
+
+
+def test_48_khz_wav_is_resampled_to_16_khz_with_a_warning(tmp_path, make_tone):
+    path = tmp_path / "at48k.wav"
+    sf.write(path, np.repeat(make_tone(0.5), 3), 48_000, subtype="FLOAT")
+    with pytest.warns(UserWarning, match="at48k.wav: resampling from 48000 Hz to 16000 Hz"):
+        wav = A.load_audio(path)
+    assert len(wav) == SR // 2
+
+
+def test_path_with_spaces_and_non_ascii_characters_is_read(tmp_path, make_tone):
+    path = tmp_path / "dossier é 音声" / "tour 1 ñ.wav"
+    path.parent.mkdir()
+    sf.write(path, make_tone(0.25), SR, subtype="FLOAT")
+    assert len(A.load_audio(path)) == SR // 4
+
+
 def test_stereo_is_averaged(tmp_path, make_tone):
     left = make_tone(0.2)
     path = tmp_path / "stereo.wav"
