@@ -214,7 +214,9 @@ def test_the_papers_configuration_and_its_cross_attention_train(data):
         2.0,
     )
     assert ERCConfig.paper(False).audio == "whisper" and ERCConfig.paper(False).conv_length == 3
-    result = train_erc(paper.replace(fusion="paper_cross_attention", **{**TINY, "max_epochs": 1}), data, seed=0)
+    result = train_erc(
+        paper.replace(fusion="paper_cross_attention", **{**TINY, "max_epochs": 1}), data, seed=0
+    )
     assert result.model.encoder.fusion.last_attention is not None
     assert 0.0 <= result.test["weighted_f1"] <= 1.0
 
