@@ -55,6 +55,7 @@ __all__ = [
     "ALLOWED_GLOBALS",
     "FEATURE_KEYS",
     "SPLITS",
+    "UNIMODAL",
     "MMSAError",
     "MMSAFormatError",
     "MMSAReport",
@@ -69,6 +70,8 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
+#: Suffixes of the optional unimodal label keys ``regression_labels_T/A/V``.
+UNIMODAL: tuple[str, ...] = ("T", "A", "V")
 #: Float feature arrays whose non-finite values are set to 0: key -> rank.
 FEATURE_KEYS: dict[str, int] = {"audio": 3, "vision": 3, "text": 3}
 _REQUIRED = ("raw_text", "text_bert", "audio", "vision", "id", "regression_labels")
@@ -297,7 +300,9 @@ def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[S
     """Load an MMSA pickle as :class:`Sample` records per split.
 
     With ``audio_lengths``/``vision_lengths`` (unaligned files), each sample's
-    features are cut to their valid leading frames.
+    features are cut to their valid leading frames. With
+    ``regression_labels_T/A/V`` (CH-SIMS, or a generated corpus written with
+    unimodal labels), each sample's ``unimodal_labels`` holds them.
 
     Args:
         path: The pickle.
@@ -324,6 +329,11 @@ def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[S
                 vision = vision[: int(split["vision_lengths"][i])]
             label = float(split["regression_labels"][i])
             annotation = split["annotations"][i] if "annotations" in split else annotation_of(label)
+            unimodal = {
+                m: float(split[f"regression_labels_{m}"][i])
+                for m in UNIMODAL
+                if f"regression_labels_{m}" in split
+            }
             samples.append(
                 Sample(
                     id=sample_id,
@@ -336,6 +346,7 @@ def load(path: Path | str, report: MMSAReport | None = None) -> dict[str, list[S
                     label=label,
                     annotation=annotation,
                     split=name,
+                    unimodal_labels=unimodal or None,
                 )
             )
         out[name] = samples
