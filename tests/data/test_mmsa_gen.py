@@ -131,8 +131,8 @@ def test_nobias_variant_has_the_same_segments_without_speaker_bias(tiny):
         assert plain[split]["id"] == control[split]["id"]
         assert plain[split]["raw_text"] == control[split]["raw_text"]
     truth = json.loads((out / "MOSI_nobias" / "ground_truth.json").read_text())
-    assert truth["params"]["speaker_bias_std"] == 0.0
-    assert all(s["bias"] == 0.0 for s in truth["speakers"])
+    assert truth["params"]["speaker_bias_std"] == truth["params"]["expressiveness_log_std"] == 0.0
+    assert all(s["bias"] == 0.0 and s["expressiveness"] == 1.0 for s in truth["speakers"])
 
 
 def test_mosei_writes_unimodal_labels_and_conflicts(tiny):

@@ -88,7 +88,7 @@ modalities never conflict within a segment), ``label_weights`` (None for MOSI,
 when every source of disagreement is off: no conflict, no bias, expressiveness
 1 and no cue-less text. The control corpus ``MOSI_nobias/`` (variant
 ``"nobias"``, see :data:`VARIANTS`) has the same speakers, segments, words and
-splits as ``MOSI/`` with no speaker bias.
+splits as ``MOSI/`` with no speaker bias and expressiveness 1 for everyone.
 
 ``ground_truth.json`` holds the knobs (``params``), each speaker's ``bias``,
 ``expressiveness``, voice, face and ``split``, and each segment's ``z``, ``y``,
@@ -214,8 +214,10 @@ PRESETS: dict[str, dict[str, MMSAPreset]] = {
 #: Control corpora written on request: variant -> (corpus it copies, knobs changed). The
 #: variant's folder is ``<corpus>_<variant>`` (e.g. ``MOSI_nobias/``) and holds the same
 #: speakers, segments, words and splits as its corpus, with only those knobs changed.
+#: ``nobias`` removes every personal effect on the label (no bias, expressiveness 1), so
+#: nothing is left for a user adapter to learn about the label.
 VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
-    "nobias": ("MOSI", {"speaker_bias_std": 0.0}),
+    "nobias": ("MOSI", {"speaker_bias_std": 0.0, "expressiveness_log_std": 0.0}),
 }
 
 #: Random stream of each corpus (a variant uses its corpus's stream).
@@ -934,7 +936,8 @@ def write_mmsa_corpus(
         seed: Seed of every random choice.
         progress: Show progress bars.
         variants: Control corpora to write as well (see :data:`VARIANTS`):
-            ``("nobias",)`` writes ``MOSI_nobias/`` (the same segments, no speaker bias).
+            ``("nobias",)`` writes ``MOSI_nobias/`` (the same segments, no personal bias
+            or expressiveness).
         corpora: Explicit folder -> knobs, replacing the preset's corpora
             (see :func:`resolve_corpora`; for tests and experiments on small corpora).
 
