@@ -11,6 +11,7 @@ import pytest
 
 from course_lib.data.diagnostics.linear import LOGISTIC_CS, RIDGE_ALPHAS, fit_linear_probe
 from course_lib.data.diagnostics.mmsa import mmsa_probe, mmsa_stats, pooled_frames
+from course_lib.data.mmsa import MMSAFormatError
 
 VIEWS = ("text", "audio", "vision", "fused")
 
@@ -105,3 +106,12 @@ def test_probe_scores_every_view_and_the_oracle_ceiling(tiny, corpus):
             assert figures["alpha"] in RIDGE_ALPHAS and math.isfinite(figures["mae"])
     assert result["test"]["oracle"]["mae"] < min(result["test"][v]["mae"] for v in VIEWS)  # valid: 4 clips
     assert result["test"]["oracle"]["corr"] > 0.8
+
+
+def test_probe_names_a_missing_key(tmp_path):
+    path = _toy_pickle(tmp_path / "toy.pkl", [0.0] * 18)
+    content = pickle.loads(path.read_bytes())
+    del content["valid"]["vision"]
+    path.write_bytes(pickle.dumps(content, protocol=4))
+    with pytest.raises(MMSAFormatError, match="'valid'.*vision"):
+        mmsa_probe(path)

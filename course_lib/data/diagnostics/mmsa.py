@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.data.diagnostics.linear import RIDGE_ALPHAS, fit_linear_probe
-from course_lib.data.mmsa import SPLITS, UNIMODAL, load_arrays, read_pickle
+from course_lib.data.mmsa import SPLITS, UNIMODAL, MMSAFormatError, load_arrays, read_pickle
 
 #: A speaker needs this many clips for a 5-shot split with a useful query set.
 MIN_CLIPS_PER_USER = 12
@@ -229,6 +229,21 @@ def _views(raw: dict[str, dict[str, Any]], truth: dict[str, Any] | None) -> dict
     return views
 
 
+_PROBED_KEYS = ("raw_text", "text_bert", "audio", "vision", "id", "regression_labels")
+
+
+def _raw_splits(pkl_path: Path) -> dict[str, dict[str, Any]]:
+    """The pickle's splits as stored (non-finite frames kept), read once (real files are large)."""
+    content = read_pickle(pkl_path)
+    if not isinstance(content, dict) or any(not isinstance(content.get(s), dict) for s in SPLITS):
+        raise MMSAFormatError(f"{pkl_path}: expected a dict with the splits {SPLITS}")
+    for split in SPLITS:
+        missing = [key for key in _PROBED_KEYS if key not in content[split]]
+        if missing:
+            raise MMSAFormatError(f"{pkl_path} split {split!r}: missing key(s) {missing}")
+    return {s: content[s] for s in SPLITS}
+
+
 def mmsa_probe(pkl_path: Path | str) -> dict[str, dict[str, dict[str, Any]]]:
     """Linear-probe regression scores of each view of an MMSA pickle (see the module docstring).
 
@@ -240,10 +255,12 @@ def mmsa_probe(pkl_path: Path | str) -> dict[str, dict[str, dict[str, Any]]]:
         ``text``, ``audio``, ``vision``, ``fused`` and, with ground truth,
         ``oracle``; figures are ``mae``, ``corr``, ``acc2_has0``, ``acc2_non0``,
         ``f1_non0`` and the ridge penalty ``alpha`` chosen on validation.
+
+    Raises:
+        MMSAFormatError: when the file lacks a split or a key the probe reads.
     """
     pkl_path = Path(pkl_path)
-    load_arrays(pkl_path)  # validates the file before its raw arrays are used
-    raw = {s: read_pickle(pkl_path)[s] for s in SPLITS}
+    raw = _raw_splits(pkl_path)
     labels = {s: np.asarray(raw[s]["regression_labels"], dtype=np.float64).reshape(-1) for s in SPLITS}
     result: dict[str, dict[str, dict[str, Any]]] = {"valid": {}, "test": {}}
     for view, x in _views(raw, _truth(pkl_path)).items():
