@@ -64,6 +64,7 @@ __all__ = [
     "FEATURE_KEYS",
     "LABEL_RANGE",
     "SPLITS",
+    "UNIMODAL",
     "MMSAError",
     "MMSAFormatError",
     "MMSAReport",
@@ -78,6 +79,8 @@ __all__ = [
 LOG = logging.getLogger(__name__)
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
+#: Suffixes of the optional unimodal label keys ``regression_labels_T/A/V``.
+UNIMODAL: tuple[str, ...] = ("T", "A", "V")
 #: Float feature arrays whose non-finite values are set to 0: key -> rank.
 FEATURE_KEYS: dict[str, int] = {"audio": 3, "vision": 3, "text": 3}
 _REQUIRED = ("raw_text", "text_bert", "audio", "vision", "id", "regression_labels")
@@ -408,7 +411,9 @@ def load(
     """Load an MMSA pickle as :class:`Sample` records per split.
 
     With ``audio_lengths``/``vision_lengths`` (unaligned files), each sample's
-    features are cut to their valid leading frames.
+    features are cut to their valid leading frames. With
+    ``regression_labels_T/A/V`` (CH-SIMS, or a generated corpus written with
+    unimodal labels), each sample's ``unimodal_labels`` holds them.
 
     Args:
         path: The pickle.
@@ -436,6 +441,11 @@ def load(
                 vision = vision[: int(split["vision_lengths"][i])]
             label = float(split["regression_labels"][i])
             annotation = split["annotations"][i] if "annotations" in split else annotation_of(label)
+            unimodal = {
+                m: float(split[f"regression_labels_{m}"][i])
+                for m in UNIMODAL
+                if f"regression_labels_{m}" in split
+            }
             samples.append(
                 Sample(
                     id=sample_id,
@@ -448,6 +458,7 @@ def load(
                     label=label,
                     annotation=annotation,
                     split=name,
+                    unimodal_labels=unimodal or None,
                 )
             )
         out[name] = samples

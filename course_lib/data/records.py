@@ -86,6 +86,8 @@ class Sample:
         label: Sentiment score in [-3, 3].
         annotation: ``"Negative"``, ``"Neutral"`` or ``"Positive"``.
         split: ``"train"``, ``"valid"`` or ``"test"``.
+        unimodal_labels: Per-modality scores ``{"T": ..., "A": ..., "V": ...}``
+            when the file has ``regression_labels_T/A/V`` (CH-SIMS), else None.
     """
 
     id: str
@@ -98,6 +100,7 @@ class Sample:
     label: float
     annotation: str
     split: str
+    unimodal_labels: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)

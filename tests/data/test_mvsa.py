@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import json
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,7 @@ from PIL import Image
 
 from course_lib.data import mvsa
 from course_lib.data.records import MVSA_CLASSES
-from course_lib.data.synthetic.mvsa_gen import write_mvsa_corpus
+from course_lib.data.synthetic.mvsa_gen import MVSAPreset, write_mvsa_corpus
 
 
 def _jpeg() -> bytes:
@@ -289,3 +292,54 @@ def test_split_posts_is_stratified_disjoint_and_deterministic(tiny):
 def test_unknown_preset_is_refused(tmp_path):
     with pytest.raises(ValueError, match="preset"):
         write_mvsa_corpus(tmp_path, "huge", seed=0)
+
+
+def _truth(root: Path) -> list[dict[str, str]]:
+    with open(root / "ground_truth.csv", encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_ground_truth_describes_every_post(tiny):
+    out, summary = tiny
+    for name, variant in (("MVSA_Single", "single"), ("MVSA", "multiple")):
+        rows = {row["id"]: row for row in _truth(out / name)}
+        assert len(rows) == summary[name]["posts"]
+        assert {k: v for k, v in rows.items() if v["broken"]}.keys() == summary[name]["broken_images"].keys()
+        for post in mvsa.load(out, variant):
+            row = rows[post.id]
+            assert (mvsa.read_text(post.image_path.with_suffix(".txt"))[1]) == (row["latin1"] == "1")
+            assert row["text_shown"] == (
+                row["text_sentiment"] if row["text_informative"] == "1" else "neutral"
+            )
+            shapes = json.loads(row["shapes"])
+            assert shapes and all(0 <= v < 128 for shape in shapes for v in shape[1:])
+            assert all(shape[1] <= shape[3] and shape[2] <= shape[4] for shape in shapes)
+            cue_text, cue_image = row["text_shown"] == row["latent"], row["image_style"] == row["latent"]
+            assert (
+                row["informative_cue"]
+                == {
+                    (True, True): "both",
+                    (True, False): "text",
+                    (False, True): "image",
+                    (False, False): "none",
+                }[(cue_text, cue_image)]
+            )
+
+
+def test_shapes_of_the_image_style_are_drawn(tiny):
+    kinds = {"positive": {"sun", "smile", "triangle"}, "negative": {"jagged_line", "frown", "rain"}}
+    kinds["neutral"] = {"box", "line"}
+    for row in _truth(tiny[0] / "MVSA_Single"):
+        assert {shape[0] for shape in json.loads(row["shapes"])} <= kinds[row["image_style"]]
+
+
+def test_prior_sets_the_class_shares_after_cleaning(tmp_path):
+    small = MVSAPreset(single_posts=600, multiple_posts=3, truncated_images=0, empty_images=0)
+    shares = {}
+    for name, prior in (("default", small.prior), ("negative", (0.68, 0.05, 0.27))):
+        write_mvsa_corpus(tmp_path / name, "tiny", seed=1, progress=False, params=replace(small, prior=prior))
+        labels = Counter(p.label for p in mvsa.load(tmp_path / name, "single"))
+        shares[name] = {c: labels[c] / sum(labels.values()) for c in MVSA_CLASSES}
+    assert 0.52 < shares["default"]["positive"] < 0.67 and 0.06 < shares["default"]["neutral"] < 0.15
+    assert 0.24 < shares["default"]["negative"] < 0.36
+    assert shares["negative"]["negative"] > 0.52 and shares["negative"]["positive"] < 0.36

@@ -29,6 +29,7 @@ id                      N str ``video_id$_$clip_id``           same
 annotations             N of Negative / Neutral / Positive     same
 classification_labels   int64 N: 0 negative, 1 neutral, 2 pos  same
 regression_labels       float32 N in [-3, 3]                   same
+regression_labels_T/A/V float32 N each (write_unimodal_labels) same
 ======================  =====================================  =========================================
 
 ``text`` (BERT token features, (N, L, 768)) is not written: the course encodes
@@ -55,7 +56,7 @@ Vision features: 20 facial-action-unit-like intensities (0-5) at 30 frames/s,
 in the order of :data:`ACTION_UNITS`. Smiles (AU06, AU12) rise and frowns
 (AU04, AU15) fall with the expressed sentiment, arousal raises AU01/02/05,
 talking drives AU25/AU26 from the speech energy, AU45 blinks; each speaker has
-its own resting face (baseline), gains and expressiveness.
+its own resting face (baseline) and gains.
 
 Aligned file: each of the 50 token positions holds the mean of the audio and
 vision frames of the word the token belongs to (word times spread the speech
@@ -65,18 +66,41 @@ between its first and last loud frame in proportion to word length); [CLS],
 How the sentiment is made: a video has a mean opinion and each segment a
 latent score ``z``. The words carry ``z`` (cue adjectives of graded strength,
 negations, a fraction of segments without any cue). The speaker has a personal
-``bias`` and ``expressiveness``: the label is ``y = clip(z + bias, -3, 3)``, and
-voice (pitch, pitch range, rate, loudness) and face express ``y`` scaled by the
-expressiveness over the speaker's own baseline -- so a model that adapts to a
-speaker (personalisation) can do better than one that cannot. Three simulated
-annotators rate ``y`` with noise on the integer scale; the label is their mean
-(a multiple of 1/3, as in MOSI).
+``bias`` and ``expressiveness``: what the speaker conveys is
+``y = clip(expressiveness * z + bias, -3, 3)``, and voice (pitch, pitch range,
+rate, loudness) and face express it over the speaker's own baseline -- so a
+model that adapts to a speaker (personalisation) can do better than one that
+cannot. Each segment has three modality sentiments: text ``y_T = z`` (0 when
+the words carry no cue), voice ``y_A`` and face ``y_V``, both ``y`` except in
+the fraction ``modality_conflict`` of segments where one of them expresses an
+independently drawn sentiment (a sarcastic tone, a poker face). Three
+simulated annotators rate ``y`` -- or, with ``label_weights`` ``(w_T, w_A,
+w_V)``, the mix ``w_T y_T + w_A y_A + w_V y_V`` -- with noise on the integer
+scale; the label is their mean (a multiple of 1/3, as in MOSI). With
+``write_unimodal_labels`` the same raters (same reading errors) also rate each
+modality alone: ``regression_labels_T/A/V`` as in CH-SIMS.
 
-Split by video as in MMSA (MOSI about 58 % / 10 % / 32 % of the videos, MOSEI
-about 71 % / 8 % / 21 %), so test speakers never appear in training. Presets
-(see :data:`PRESETS`): ``tiny`` -- MOSI 12 videos, about 120 segments, MOSEI
-10 videos, about 55 segments (seconds to generate); ``full`` -- MOSI 90 videos,
-about 2,000 segments, MOSEI 60 videos, about 540 segments.
+Knobs and their control settings (:class:`MMSAPreset`): ``speaker_bias_std``
+(0.7; 0 = no speaker bias), ``expressiveness_log_std`` (0.4; 0 = every speaker
+expresses alike), ``modality_conflict`` (0 for MOSI, 0.2 for MOSEI; 0 = the
+modalities never conflict within a segment), ``label_weights`` (None for MOSI,
+(0.6, 0.25, 0.15) for MOSEI). Unimodal labels equal the multimodal one only
+when every source of disagreement is off: no conflict, no bias, expressiveness
+1 and no cue-less text. The control corpus ``MOSI_nobias/`` (variant
+``"nobias"``, see :data:`VARIANTS`) has the same speakers, segments, words and
+splits as ``MOSI/`` with no speaker bias and expressiveness 1 for everyone.
+
+``ground_truth.json`` holds the knobs (``params``), each speaker's ``bias``,
+``expressiveness``, voice, face and ``split``, and each segment's ``z``, ``y``,
+``y_T``, ``y_A``, ``y_V``, ``y_M`` (what the annotators rated), ``conflict``
+(``{"modality": "A"|"V", "value": ...}`` or null), ``informative_text``,
+``label`` and ``unimodal_labels``.
+
+Split by video as in MMSA, so test speakers never appear in training. Presets
+(see :data:`PRESETS`): ``tiny`` -- MOSI 12 videos of 12-16 segments (about
+170, split 6/2/4 videos), MOSEI 10 videos, about 55 segments (seconds to
+generate); ``full`` -- MOSI 90 videos, about 2,000 segments (52/9/29 videos),
+MOSEI 120 videos of 8-14 segments, about 1,300 (80/16/24 videos).
 Same seed -> byte-identical files (pickle protocol 4, fixed key order).
 """
 
@@ -84,7 +108,8 @@ from __future__ import annotations
 
 import json
 import pickle
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -126,7 +151,7 @@ _HOP = 160  # 10 ms
 
 @dataclass(frozen=True)
 class MMSAPreset:
-    """Size and feature set of one MOSI/MOSEI-like corpus.
+    """Size, feature set and knobs of one MOSI/MOSEI-like corpus.
 
     Attributes:
         videos: Number of videos (one speaker each).
@@ -137,6 +162,17 @@ class MMSAPreset:
         fixed_lengths: Pad unaligned arrays to 500 / 375 frames (MOSI);
             otherwise to the file's longest segment (at most 500 / 375).
         uninformative_text: Fraction of segments whose words carry no sentiment cue.
+        speaker_bias_std: Standard deviation of the speakers' personal offsets
+            ``bias`` (0: no speaker bias, the control setting).
+        expressiveness_log_std: Standard deviation of the log of the speakers'
+            ``expressiveness`` (0: every speaker has expressiveness 1).
+        modality_conflict: Probability that a segment's voice or face (one of
+            the two, at random) expresses its own, independently drawn
+            sentiment (0: the modalities never conflict within a segment).
+        label_weights: Weights of the (text, audio, vision) sentiments in what
+            the annotators rate; None: they rate the speaker's sentiment ``y``.
+        write_unimodal_labels: Also write ``regression_labels_T/A/V`` (annotator
+            means of each modality's sentiment, as CH-SIMS has).
     """
 
     videos: int
@@ -146,23 +182,46 @@ class MMSAPreset:
     vision_dim: int = 20
     fixed_lengths: bool = True
     uninformative_text: float = 0.15
+    speaker_bias_std: float = 0.7
+    expressiveness_log_std: float = 0.4
+    modality_conflict: float = 0.0
+    label_weights: tuple[float, float, float] | None = None
+    write_unimodal_labels: bool = False
 
 
-#: preset -> corpus folder -> sizes. MOSI splits videos about 58/10/32 %, MOSEI about 71/8/21 %.
+_MOSEI_LIKE = {
+    "audio_dim": 74,
+    "vision_dim": 35,
+    "fixed_lengths": False,
+    "modality_conflict": 0.2,
+    "label_weights": (0.6, 0.25, 0.15),
+    "write_unimodal_labels": True,
+}
+
+#: preset -> corpus folder -> sizes and knobs. MOSI splits videos 50/17/33 % (tiny) and about
+#: 58/10/32 % (full), MOSEI 60/10/30 % (tiny) and 67/13/20 % (full).
 PRESETS: dict[str, dict[str, MMSAPreset]] = {
     "tiny": {
-        "MOSI": MMSAPreset(videos=12, segments=(7, 13), split=(7, 2, 3)),
-        "MOSEI": MMSAPreset(
-            videos=10, segments=(4, 7), split=(6, 1, 3), audio_dim=74, vision_dim=35, fixed_lengths=False
-        ),
+        "MOSI": MMSAPreset(videos=12, segments=(12, 16), split=(6, 2, 4)),
+        "MOSEI": MMSAPreset(videos=10, segments=(4, 7), split=(6, 1, 3), **_MOSEI_LIKE),
     },
     "full": {
         "MOSI": MMSAPreset(videos=90, segments=(10, 34), split=(52, 9, 29)),
-        "MOSEI": MMSAPreset(
-            videos=60, segments=(6, 12), split=(43, 5, 12), audio_dim=74, vision_dim=35, fixed_lengths=False
-        ),
+        "MOSEI": MMSAPreset(videos=120, segments=(8, 14), split=(80, 16, 24), **_MOSEI_LIKE),
     },
 }
+
+#: Control corpora written on request: variant -> (corpus it copies, knobs changed). The
+#: variant's folder is ``<corpus>_<variant>`` (e.g. ``MOSI_nobias/``) and holds the same
+#: speakers, segments, words and splits as its corpus, with only those knobs changed.
+#: ``nobias`` removes every personal effect on the label (no bias, expressiveness 1), so
+#: nothing is left for a user adapter to learn about the label.
+VARIANTS: dict[str, tuple[str, dict[str, float]]] = {
+    "nobias": ("MOSI", {"speaker_bias_std": 0.0, "expressiveness_log_std": 0.0}),
+}
+
+#: Random stream of each corpus (a variant uses its corpus's stream).
+_STREAMS = {"MOSI": 0, "MOSEI": 1}
 
 
 # ------------------------------------------------------------------------------ text
@@ -273,7 +332,7 @@ class Speaker:
 _ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_"
 
 
-def _make_speaker(rng: np.random.Generator, taken: set[str]) -> Speaker:
+def _make_speaker(rng: np.random.Generator, taken: set[str], cfg: MMSAPreset) -> Speaker:
     video_id = ""
     while not video_id or video_id in taken:
         video_id = "".join(_ALPHABET[int(i)] for i in rng.integers(0, len(_ALPHABET), size=11))
@@ -289,8 +348,8 @@ def _make_speaker(rng: np.random.Generator, taken: set[str]) -> Speaker:
         rate=int(rng.integers(145, 196)),
         volume=int(rng.integers(85, 116)),
         opinion=float(rng.normal(0.2, 1.0)),
-        bias=float(np.round(rng.normal(0.0, 0.7), 4)),
-        expressiveness=float(np.round(np.exp(rng.normal(0.0, 0.4)), 4)),
+        bias=float(np.round(cfg.speaker_bias_std * rng.standard_normal(), 4)),
+        expressiveness=float(np.round(np.exp(cfg.expressiveness_log_std * rng.standard_normal()), 4)),
         face_baseline=tuple(float(x) for x in np.round(rng.uniform(0.0, 0.8, size=20), 4)),
         face_gain=tuple(float(x) for x in np.round(rng.uniform(0.6, 1.4, size=20), 4)),
     )
@@ -299,14 +358,14 @@ def _make_speaker(rng: np.random.Generator, taken: set[str]) -> Speaker:
 def _voice_for(speaker: Speaker, y: float):
     from course_lib.data.synthetic.speech import Voice
 
-    e, valence, arousal = speaker.expressiveness, y / 3.0, abs(y) / 3.0
+    valence, arousal = y / 3.0, abs(y) / 3.0
     return Voice(
         name=speaker.voice,
         variant=speaker.variant,
-        pitch=int(np.clip(round(speaker.pitch + 12 * e * valence), 0, 100)),
-        pitch_range=int(np.clip(round(speaker.pitch_range + 25 * e * arousal + 8 * e * valence), 0, 100)),
-        rate=int(np.clip(round(speaker.rate + 15 * e * valence + 10 * e * arousal), 80, 450)),
-        volume=int(np.clip(round(speaker.volume + 25 * e * arousal), 0, 200)),
+        pitch=int(np.clip(round(speaker.pitch + 12 * valence), 0, 100)),
+        pitch_range=int(np.clip(round(speaker.pitch_range + 25 * arousal + 8 * valence), 0, 100)),
+        rate=int(np.clip(round(speaker.rate + 15 * valence + 10 * arousal), 80, 450)),
+        volume=int(np.clip(round(speaker.volume + 25 * arousal), 0, 200)),
     )
 
 
@@ -464,8 +523,8 @@ def vision_features(rng: np.random.Generator, speaker: Speaker, y: float, talk: 
 
     Args:
         rng: Random generator (noise, blinks, expression envelope).
-        speaker: Resting face, gains and expressiveness.
-        y: Expressed sentiment in [-3, 3].
+        speaker: Resting face and gains.
+        y: Sentiment the face expresses, in [-3, 3].
         talk: Speech loudness in [0, 1] per video frame (drives the mouth).
 
     Returns:
@@ -475,7 +534,7 @@ def vision_features(rng: np.random.Generator, speaker: Speaker, y: float, talk: 
     valence = np.array([_VALENCE_LOAD.get(au, 0.0) for au in ACTION_UNITS])
     arousal = np.array([_AROUSAL_LOAD.get(au, 0.0) for au in ACTION_UNITS])
     envelope = _smooth(rng.uniform(0.4, 1.3, size=(frames, 1)), 15)
-    drive = speaker.expressiveness * (valence * (y / 3.0) * FACE_VALENCE_GAIN + arousal * abs(y) / 3.0 * 0.5)
+    drive = valence * (y / 3.0) * FACE_VALENCE_GAIN + arousal * abs(y) / 3.0 * 0.5
     face = np.asarray(speaker.face_baseline) + np.asarray(speaker.face_gain) * envelope * drive
     face += rng.normal(0.0, FACE_SEGMENT_NOISE, size=20)  # how this segment's face differs, whatever is said
     face += _smooth(rng.normal(0.0, 0.25, size=(frames, 20)), 5)
@@ -587,9 +646,56 @@ def _pad(x: np.ndarray, length: int) -> np.ndarray:
     return out
 
 
-def _annotate(rng: np.random.Generator, y: float) -> float:
-    ratings = np.clip(np.rint(y + rng.normal(0.0, 0.6, size=3)), -3, 3)
-    return float(np.round(ratings.mean(), 4))
+#: Standard deviation of an annotator's reading of a segment (integer scale), and of a
+#: conflicting modality's own sentiment.
+RATER_NOISE = 0.6
+CONFLICT_STD = 1.5
+MODALITIES = ("T", "A", "V")
+
+
+def _rate(sentiment: float, noise: np.ndarray) -> float:
+    """Mean of the annotators' integer ratings of ``sentiment``; ``noise`` is one reading error per rater."""
+    return float(np.round(np.clip(np.rint(sentiment + noise), -3, 3).mean(), 4))
+
+
+def _latents(rng: np.random.Generator, speaker: Speaker, cfg: MMSAPreset) -> dict:
+    """The sentiments of one segment, its label and its unimodal labels.
+
+    The words say ``z``; the speaker conveys ``y = clip(expressiveness * z + bias)``
+    in voice and face. Text sentiment ``y_T`` is ``z`` (0 when the words carry no
+    cue); voice ``y_A`` and face ``y_V`` are ``y``, except that with probability
+    ``modality_conflict`` one of them expresses its own sentiment instead.
+    Annotators rate ``y_M`` (``y``, or the ``label_weights`` mix of ``y_T, y_A,
+    y_V``); the same three raters, with the same reading errors, rate each
+    modality alone for the unimodal labels. The number of draws never depends
+    on the knobs, so corpora that differ only in knobs have the same segments.
+    """
+    z = float(np.clip(speaker.opinion + rng.normal(0.0, 1.0), -3.0, 3.0))
+    informative = bool(rng.random() >= cfg.uninformative_text)
+    conflict_draw, conflict_modality = rng.random(), ("A", "V")[int(rng.integers(2))]
+    conflict_value = float(np.round(np.clip(rng.normal(0.0, CONFLICT_STD), -3.0, 3.0), 4))
+    noise = rng.normal(0.0, RATER_NOISE, size=3)
+    y = float(np.clip(speaker.expressiveness * z + speaker.bias, -3.0, 3.0))
+    sentiments = {"T": z if informative else 0.0, "A": y, "V": y}
+    conflict = None
+    if conflict_draw < cfg.modality_conflict:
+        conflict = {"modality": conflict_modality, "value": conflict_value}
+        sentiments[conflict_modality] = conflict_value
+    if cfg.label_weights is None:
+        y_m = y
+    else:
+        weights = np.asarray(cfg.label_weights, dtype=np.float64)
+        y_m = float(weights @ np.array([sentiments[m] for m in MODALITIES]) / weights.sum())
+    return {
+        "z": z,
+        "y": y,
+        "informative_text": informative,
+        "sentiments": sentiments,
+        "conflict": conflict,
+        "y_M": y_m,
+        "label": _rate(y_m, noise),
+        "unimodal_labels": {m: _rate(v, noise) for m, v in sentiments.items()},
+    }
 
 
 def _tokenizer():
@@ -600,32 +706,39 @@ def _tokenizer():
     return AutoTokenizer.from_pretrained(str(minilm_dir()))
 
 
-def _segment(rng: np.random.Generator, speaker: Speaker, clip: int, cfg: MMSAPreset, tokenizer) -> dict:
+def _segment(
+    rngs: tuple[np.random.Generator, np.random.Generator],
+    speaker: Speaker,
+    clip: int,
+    cfg: MMSAPreset,
+    tokenizer,
+) -> dict:
+    """One segment: ``rngs`` draw (latents and words, features) separately."""
     from course_lib.data.synthetic.speech import synthesize
 
-    z = float(np.clip(speaker.opinion + rng.normal(0.0, 1.2), -3.0, 3.0))
-    y = float(np.clip(z + speaker.bias, -3.0, 3.0))
-    informative = bool(rng.random() >= cfg.uninformative_text)
-    text = make_segment_text(rng, z, informative)
-    speech = synthesize(text, _voice_for(speaker, y))
-    lead = np.zeros(int(rng.integers(0, 2400)), dtype=np.float32)  # exact silence at the cut
-    speech = np.concatenate([lead, speech, lead[: int(rng.integers(0, len(lead) + 1))]])
+    rng, feature_rng = rngs
+    latent = _latents(rng, speaker, cfg)
+    sentiments = latent["sentiments"]
+    text = make_segment_text(rng, latent["z"], latent["informative_text"])
+    speech = synthesize(text, _voice_for(speaker, sentiments["A"]))
+    lead = np.zeros(int(feature_rng.integers(0, 2400)), dtype=np.float32)  # exact silence at the cut
+    speech = np.concatenate([lead, speech, lead[: int(feature_rng.integers(0, len(lead) + 1))]])
     audio = audio_features(speech) if cfg.audio_dim == 5 else audio_features_74(speech)
     start, end = _speech_span(audio[:, 2])
     frames_v = max(1, round(len(audio) * VISION_RATE / AUDIO_RATE))
     energy = np.where(np.isfinite(audio[:, 2]), audio[:, 2], -120.0)
     talk = np.clip((_resample_rows(energy, frames_v) + 60.0) / 40.0, 0.0, 1.0)
-    vision = vision_features(rng, speaker, y, talk)
+    vision = vision_features(feature_rng, speaker, sentiments["V"], talk)
     if cfg.vision_dim == 35:
-        vision = facet_features(rng, vision, y)
+        vision = facet_features(feature_rng, vision, sentiments["V"])
     encoded = tokenizer(text, padding="max_length", truncation=True, max_length=SEQ_LEN)
     words = text.split()
     spans_a = _word_spans(words, start, end)
     spans_v = [_to_vision_frames(span) for span in spans_a]
     word_ids = _word_ids(tokenizer, words)
-    label = _annotate(rng, y)
+    segment_id = f"{speaker.video_id}$_${clip}"
     return {
-        "id": f"{speaker.video_id}$_${clip}",
+        "id": segment_id,
         "raw_text": text,
         "text_bert": np.array(
             [encoded["input_ids"], encoded["attention_mask"], encoded["token_type_ids"]], dtype=np.int64
@@ -634,12 +747,18 @@ def _segment(rng: np.random.Generator, speaker: Speaker, clip: int, cfg: MMSAPre
         "vision_aligned": _align(vision, word_ids, spans_v),
         "audio": audio[:MAX_AUDIO_FRAMES],
         "vision": vision[:MAX_VISION_FRAMES],
-        "label": label,
+        "label": latent["label"],
+        "unimodal_labels": latent["unimodal_labels"],
         "truth": {
-            "id": f"{speaker.video_id}$_${clip}",
-            "z": round(z, 4),
-            "y": round(y, 4),
-            "informative_text": informative,
+            "id": segment_id,
+            "z": round(latent["z"], 4),
+            "y": round(latent["y"], 4),
+            **{f"y_{m}": round(v, 4) for m, v in sentiments.items()},
+            "y_M": round(latent["y_M"], 4),
+            "conflict": latent["conflict"],
+            "informative_text": latent["informative_text"],
+            "label": latent["label"],
+            "unimodal_labels": latent["unimodal_labels"],
         },
     }
 
@@ -652,7 +771,7 @@ def _word_ids(tokenizer, words: list[str]) -> list[int | None]:
     return encoded.word_ids()
 
 
-def _split_dict(segments: list[dict], aligned: bool, lengths: tuple[int, int]) -> dict:
+def _split_dict(segments: list[dict], aligned: bool, lengths: tuple[int, int], unimodal: bool) -> dict:
     labels = np.array([s["label"] for s in segments], dtype=np.float32)
     annotations = [annotation_of(float(v)) for v in labels]
     if aligned:
@@ -680,15 +799,23 @@ def _split_dict(segments: list[dict], aligned: bool, lengths: tuple[int, int]) -
             "regression_labels": labels,
         }
     )
+    if unimodal:
+        for m in MODALITIES:
+            split[f"regression_labels_{m}"] = np.array(
+                [s["unimodal_labels"][m] for s in segments], dtype=np.float32
+            )
     return split
 
 
-def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, progress: bool) -> dict:
+def _segments(
+    cfg: MMSAPreset, seed: int, stream: int, tokenizer, progress: bool, desc: str
+) -> tuple[list[Speaker], dict[int, str], dict[str, list[dict]]]:
+    """Speakers, the split of each video and the segments per split of one corpus."""
     from tqdm.auto import tqdm
 
     rng = np.random.default_rng([seed, 11, stream])
     taken: set[str] = set()
-    speakers = [_make_speaker(rng, taken) for _ in range(cfg.videos)]
+    speakers = [_make_speaker(rng, taken, cfg) for _ in range(cfg.videos)]
     counts = [int(rng.integers(cfg.segments[0], cfg.segments[1] + 1)) for _ in speakers]
     order = rng.permutation(cfg.videos)
     n_train, n_valid, _ = cfg.split
@@ -697,13 +824,23 @@ def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, p
         for r, v in enumerate(order)
     }
     segments: dict[str, list[dict]] = {"train": [], "valid": [], "test": []}
-    bar = tqdm(total=sum(counts), desc=f"{root.name}-like segments", disable=not progress, leave=False)
+    bar = tqdm(total=sum(counts), desc=desc, disable=not progress, leave=False)
     for index, (speaker, count) in enumerate(zip(speakers, counts)):
-        video_rng = np.random.default_rng([seed, 11, stream, index])
         for clip in range(1, count + 1):
-            segments[split_of[index]].append(_segment(video_rng, speaker, clip, cfg, tokenizer))
+            rngs = (
+                np.random.default_rng([seed, 11, stream, index, clip]),
+                np.random.default_rng([seed, 11, stream, index, clip, 1]),
+            )
+            segments[split_of[index]].append(_segment(rngs, speaker, clip, cfg, tokenizer))
             bar.update()
     bar.close()
+    return speakers, split_of, segments
+
+
+def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, progress: bool) -> dict:
+    speakers, split_of, segments = _segments(
+        cfg, seed, stream, tokenizer, progress, f"{root.name}-like segments"
+    )
     everything = [s for split in segments.values() for s in split]
     if cfg.fixed_lengths:
         lengths = (MAX_AUDIO_FRAMES, MAX_VISION_FRAMES)
@@ -712,12 +849,16 @@ def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, p
     root.mkdir(parents=True, exist_ok=True)
     shapes = {}
     for name, aligned in (("aligned_50.pkl", True), ("unaligned_50.pkl", False)):
-        content = {split: _split_dict(items, aligned, lengths) for split, items in segments.items()}
+        content = {
+            split: _split_dict(items, aligned, lengths, cfg.write_unimodal_labels)
+            for split, items in segments.items()
+        }
         (root / name).write_bytes(pickle.dumps(content, protocol=4))
         shapes[name] = {
             key: list(np.shape(content["train"][key])) for key in ("text_bert", "audio", "vision")
         }
     truth = {
+        "params": asdict(cfg),
         "speakers": [{**asdict(s), "split": split_of[i]} for i, s in enumerate(speakers)],
         "segments": [s["truth"] for s in everything],
     }
@@ -734,38 +875,86 @@ def _write_one(root: Path, cfg: MMSAPreset, seed: int, stream: int, tokenizer, p
             a: int(sum(annotation_of(float(v)) == a for v in labels))
             for a in ("Negative", "Neutral", "Positive")
         },
+        "conflicts": sum(s["truth"]["conflict"] is not None for s in everything),
         "unaligned_audio_neg_inf": int(sum(np.isneginf(s["audio"]).sum() for s in everything)),
         "shapes": shapes,
+        "params": asdict(cfg),
     }
 
 
-def write_mmsa_corpus(out_dir: Path, preset: str, seed: int, progress: bool = True) -> dict:
+def resolve_corpora(
+    preset: str, variants: Sequence[str] = (), corpora: Mapping[str, MMSAPreset] | None = None
+) -> dict[str, tuple[MMSAPreset, int]]:
+    """The corpora to write: folder -> (knobs, random stream).
+
+    Args:
+        preset: ``"tiny"`` or ``"full"`` (see :data:`PRESETS`).
+        variants: Control corpora to add (see :data:`VARIANTS`), e.g. ``("nobias",)``.
+        corpora: Explicit folder -> knobs replacing the preset's corpora; a
+            folder named ``MOSI...`` or ``MOSEI...`` uses that corpus's stream.
+
+    Raises:
+        ValueError: for an unknown preset, variant or folder name.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown MMSA preset {preset!r}; choose one of {sorted(PRESETS)}")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise ValueError(f"unknown MMSA variant(s) {unknown}; choose among {sorted(VARIANTS)}")
+    chosen = dict(PRESETS[preset] if corpora is None else corpora)
+    for variant in dict.fromkeys(variants):
+        base, knobs = VARIANTS[variant]
+        if base in chosen:
+            chosen[f"{base}_{variant}"] = replace(chosen[base], **knobs)
+    plan = {}
+    for name, cfg in chosen.items():
+        base = name.split("_")[0]
+        if base not in _STREAMS:
+            raise ValueError(f"corpus folder {name!r} must start with one of {sorted(_STREAMS)}")
+        plan[name] = (cfg, _STREAMS[base])
+    return plan
+
+
+def write_mmsa_corpus(
+    out_dir: Path,
+    preset: str,
+    seed: int,
+    progress: bool = True,
+    variants: Sequence[str] = (),
+    corpora: Mapping[str, MMSAPreset] | None = None,
+) -> dict:
     """Write the MOSI-like and MOSEI-like corpora as MMSA pickles.
 
     Files: ``<out>/MOSI/{aligned_50,unaligned_50}.pkl``,
     ``<out>/MOSEI/{aligned_50,unaligned_50}.pkl`` and a ``ground_truth.json``
-    next to each pair.
+    next to each pair; each requested variant adds a folder such as
+    ``<out>/MOSI_nobias/`` with the same files.
 
     Args:
         out_dir: Folder receiving ``MOSI/`` and ``MOSEI/``.
         preset: ``"tiny"`` or ``"full"`` (see :data:`PRESETS`).
         seed: Seed of every random choice.
         progress: Show progress bars.
+        variants: Control corpora to write as well (see :data:`VARIANTS`):
+            ``("nobias",)`` writes ``MOSI_nobias/`` (the same segments, no personal bias
+            or expressiveness).
+        corpora: Explicit folder -> knobs, replacing the preset's corpora
+            (see :func:`resolve_corpora`; for tests and experiments on small corpora).
 
     Returns:
         A JSON-able summary of the MOSI-like corpus (segments and videos per
-        split, label statistics, ``-inf`` values written, array shapes per
-        file), with the same summary of the MOSEI-like corpus under ``"MOSEI"``.
+        split, label statistics, conflicts, ``-inf`` values written, array
+        shapes per file, knobs), with the same summary of every other corpus
+        under its folder name (``"MOSEI"``, ``"MOSI_nobias"``).
 
     Raises:
-        ValueError: for an unknown preset.
+        ValueError: for an unknown preset or variant.
     """
-    if preset not in PRESETS:
-        raise ValueError(f"unknown MMSA preset {preset!r}; choose one of {sorted(PRESETS)}")
+    plan = resolve_corpora(preset, variants, corpora)
     tokenizer = _tokenizer()
     out_dir = Path(out_dir)
     summary: dict = {"preset": preset, "seed": seed}
-    for stream, (name, cfg) in enumerate(PRESETS[preset].items()):
+    for name, (cfg, stream) in plan.items():
         result = _write_one(out_dir / name, cfg, seed, stream, tokenizer, progress)
         if name == "MOSI":
             summary.update(result)

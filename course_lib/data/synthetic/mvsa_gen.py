@@ -5,9 +5,14 @@ Two trees are written, as in the real release::
     <out>/MVSA_Single/labelResultAll.txt   <out>/MVSA_Single/data/<id>.txt, <id>.jpg
     <out>/MVSA/labelResultAll.txt          <out>/MVSA/data/<id>.txt, <id>.jpg     (Multiple)
 
+plus a ground-truth manifest ``ground_truth.csv`` in each tree (not part of
+the real release; the loader never reads it).
+
 How a post is made:
 
-* Every post has a latent sentiment (negative / neutral / positive). The text's
+* Every post has a latent sentiment (negative / neutral / positive) drawn
+  from ``prior``; the default makes the cleaned Single tree about 60 %
+  positive, 10 % neutral and 30 % negative, like the real one. The text's
   sentiment equals it with probability ``text_agreement`` and the image's with
   ``image_agreement``; otherwise the modality shows another sentiment, so text
   and image disagree on some posts (the fusion lesson's point).
@@ -27,6 +32,18 @@ How a post is made:
   2-of-3 agreement, and some have positive text against a negative image).
 * A few images are broken: truncated JPEG files and empty files.
 
+``ground_truth.csv`` has one row per post with the columns of
+:data:`TRUTH_COLUMNS`: ``latent``; ``text_sentiment`` (drawn for the text),
+``text_informative`` (1 when the tweet carries a cue) and ``text_shown`` (what
+the words show: ``text_sentiment``, or neutral without a cue);
+``image_sentiment`` (what the annotators see in the image) and ``image_style``
+(the sentiment whose palette and shapes were drawn); ``informative_cue``
+(``both``, ``text``, ``image`` or ``none``: which of ``text_shown`` and
+``image_style`` equals the latent); ``latin1`` (1 for a latin-1 text file);
+``broken`` (``truncated``, ``empty`` or empty); ``shapes`` (JSON list of
+``[kind, x0, y0, x1, y1]`` pixel boxes of the drawn shapes: sun, smile,
+triangle, jagged_line, frown, rain, box, line).
+
 ``labelResultAll.txt`` has the header line ``ID<TAB>text,image`` (Single) or
 ``ID<TAB>text,image<TAB>text,image<TAB>text,image`` (Multiple), then one line
 per post. Post ids start at 1 with small gaps, as in the real files.
@@ -38,7 +55,7 @@ the seed and is returned in the summary):
 preset  MVSA_Single  MVSA (Multi)
 ======  ===========  ============
 tiny    240          300
-full    3000         4000
+full    4800         4000
 ======  ===========  ============
 
 Same seed -> byte-identical files.
@@ -47,7 +64,9 @@ Same seed -> byte-identical files.
 from __future__ import annotations
 
 import colorsys
+import csv
 import io
+import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,7 +87,12 @@ class MVSAPreset:
     Attributes:
         single_posts: Posts in ``MVSA_Single``.
         multiple_posts: Posts in ``MVSA`` (Multiple, three annotators).
-        prior: Probability of negative, neutral, positive latent sentiment.
+        prior: Probability of negative, neutral, positive latent sentiment. The
+            default gives, after the usual cleaning of the Single tree, about
+            30 % negative, 10 % neutral and 60 % positive posts, the shares of
+            the real cleaned MVSA-Single (30.1 / 10.4 / 59.5 %); neutral posts
+            survive cleaning only when both labels are neutral, so the latent
+            neutral share is much smaller than the cleaned one.
         text_agreement: P(text sentiment == latent sentiment).
         image_agreement: P(image sentiment == latent sentiment).
         uninformative_text: Fraction of tweets without any sentiment cue.
@@ -81,7 +105,7 @@ class MVSAPreset:
 
     single_posts: int
     multiple_posts: int
-    prior: tuple[float, float, float] = (0.3, 0.25, 0.45)
+    prior: tuple[float, float, float] = (0.27, 0.05, 0.68)
     text_agreement: float = 0.8
     image_agreement: float = 0.7
     uninformative_text: float = 0.12
@@ -94,7 +118,7 @@ class MVSAPreset:
 
 PRESETS: dict[str, MVSAPreset] = {
     "tiny": MVSAPreset(single_posts=240, multiple_posts=300),
-    "full": MVSAPreset(single_posts=3000, multiple_posts=4000, truncated_images=3, empty_images=2),
+    "full": MVSAPreset(single_posts=4800, multiple_posts=4000, truncated_images=3, empty_images=2),
 }
 
 # ----------------------------------------------------------------------------- text
@@ -285,53 +309,94 @@ def _gradient(top: tuple[int, int, int], bottom: tuple[int, int, int]) -> Image.
     return Image.fromarray(np.ascontiguousarray(pixels), mode="RGB")
 
 
-def _draw_positive(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
+#: A drawn shape: (kind, x0, y0, x1, y1), its bounding box in pixels clipped to the image.
+Shape = tuple[str, int, int, int, int]
+
+
+def _shape(kind: str, x0: float, y0: float, x1: float, y1: float) -> Shape:
+    def inside(v: float) -> int:
+        return int(min(max(v, 0), IMAGE_SIZE - 1))
+
+    return kind, inside(x0), inside(y0), inside(x1), inside(y1)
+
+
+def _draw_positive(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> list[Shape]:
     x, y, r = rng.integers(20, 108), rng.integers(15, 60), rng.integers(10, 22)
     draw.ellipse((x - r, y - r, x + r, y + r), fill=_colour(rng, POS, 0.2))
+    shapes = [_shape("sun", x - r, y - r, x + r, y + r)]
     for _ in range(int(rng.integers(1, 4))):  # smiles: upward arcs
         cx, cy, w = rng.integers(25, 103), rng.integers(60, 110), rng.integers(12, 30)
         draw.arc((cx - w, cy - w // 2, cx + w, cy + w // 2), 20, 160, fill=_colour(rng, POS, -0.3), width=3)
+        shapes.append(_shape("smile", cx - w, cy, cx + w, cy + w // 2))
     for _ in range(int(rng.integers(0, 3))):  # rising triangles
         bx, by, s = rng.integers(10, 118), rng.integers(80, 128), rng.integers(8, 20)
         draw.polygon([(bx - s, by), (bx + s, by), (bx, by - 2 * s)], fill=_colour(rng, POS, 0.1))
+        shapes.append(_shape("triangle", bx - s, by - 2 * s, bx + s, by))
+    return shapes
 
 
-def _draw_negative(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
+def _draw_negative(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> list[Shape]:
+    shapes = []
     for _ in range(int(rng.integers(1, 4))):  # jagged lines
         y0 = int(rng.integers(20, 110))
         points = [(int(x), y0 + int(rng.integers(-14, 15))) for x in range(0, IMAGE_SIZE + 1, 12)]
         draw.line(points, fill=_colour(rng, NEG, 0.3), width=2)
+        ys = [point[1] for point in points]
+        shapes.append(_shape("jagged_line", 0, min(ys), IMAGE_SIZE, max(ys)))
     cx, cy, w = rng.integers(30, 98), rng.integers(50, 100), rng.integers(12, 28)  # a frown
     draw.arc((cx - w, cy, cx + w, cy + w), 200, 340, fill=_colour(rng, NEG, 0.35), width=3)
+    shapes.append(_shape("frown", cx - w, cy, cx + w, cy + w // 2))
     for _ in range(int(rng.integers(5, 15))):  # rain
         x, y = int(rng.integers(0, IMAGE_SIZE)), int(rng.integers(0, IMAGE_SIZE))
         draw.line((x, y, x - 3, y + 10), fill=_colour(rng, NEG, 0.25), width=1)
+        shapes.append(_shape("rain", x - 3, y, x, y + 10))
+    return shapes
 
 
-def _draw_neutral(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> None:
+def _draw_neutral(draw: ImageDraw.ImageDraw, rng: np.random.Generator) -> list[Shape]:
+    shapes = []
     for _ in range(int(rng.integers(2, 5))):
         x0, y0 = int(rng.integers(0, 100)), int(rng.integers(0, 100))
         w, h = int(rng.integers(10, 40)), int(rng.integers(10, 40))
         draw.rectangle((x0, y0, x0 + w, y0 + h), outline=_colour(rng, NEU, -0.2), width=2)
+        shapes.append(_shape("box", x0, y0, x0 + w, y0 + h))
     y = int(rng.integers(30, 100))
     draw.line((0, y, IMAGE_SIZE, y), fill=_colour(rng, NEU, -0.3), width=2)
+    shapes.append(_shape("line", 0, y - 1, IMAGE_SIZE, y + 1))
+    return shapes
 
 
 _DRAWERS = {POS: _draw_positive, NEG: _draw_negative, NEU: _draw_neutral}
 
 
-def make_image(rng: np.random.Generator, sentiment: str, style_noise: float) -> bytes:
+@dataclass(frozen=True)
+class DrawnImage:
+    """A generated image and what was drawn in it.
+
+    Attributes:
+        jpeg: The JPEG file's bytes.
+        style: Sentiment whose palette and shapes were drawn (the image's
+            sentiment, or another one for the ``image_style_noise`` fraction).
+        shapes: Every drawn shape with its bounding box.
+    """
+
+    jpeg: bytes
+    style: str
+    shapes: list[Shape]
+
+
+def make_image(rng: np.random.Generator, sentiment: str, style_noise: float) -> DrawnImage:
     """A 128x128 JPEG whose palette and shapes carry ``sentiment`` (with noise)."""
     style = sentiment
     if rng.random() < style_noise:
         style = _pick(rng, [c for c in MVSA_CLASSES if c != sentiment])
     image = _gradient(_colour(rng, style), _colour(rng, style, -0.15))
-    _DRAWERS[style](ImageDraw.Draw(image), rng)
+    shapes = _DRAWERS[style](ImageDraw.Draw(image), rng)
     noise = rng.normal(0.0, 6.0, size=(IMAGE_SIZE, IMAGE_SIZE, 3))
     pixels = np.clip(np.asarray(image, dtype=np.float64) + noise, 0, 255).round().astype(np.uint8)
     buffer = io.BytesIO()
     Image.fromarray(pixels, mode="RGB").save(buffer, format="JPEG", quality=85)
-    return buffer.getvalue()
+    return DrawnImage(buffer.getvalue(), style, shapes)
 
 
 # ---------------------------------------------------------------------------- labels
@@ -367,6 +432,12 @@ class _Post:
     latin1: bool
     image: bytes
     annotations: list[tuple[str, str]]
+    latent: str
+    text_sentiment: str
+    informative: bool
+    image_sentiment: str
+    image_style: str
+    shapes: list[Shape]
 
 
 def _make_posts(
@@ -384,7 +455,7 @@ def _make_posts(
         informative = rng.random() >= cfg.uninformative_text
         latin1 = rng.random() < cfg.latin1_fraction
         text = make_tweet(rng, text_sentiment if informative else NEU, informative, latin1)
-        image = make_image(rng, image_sentiment, cfg.image_style_noise)
+        drawn = make_image(rng, image_sentiment, cfg.image_style_noise)
         shown_text = text_sentiment if informative else NEU
         annotations = [
             (
@@ -393,7 +464,21 @@ def _make_posts(
             )
             for _ in range(annotators)
         ]
-        posts.append(_Post(post_id, text, latin1, image, annotations))
+        posts.append(
+            _Post(
+                post_id,
+                text,
+                latin1,
+                drawn.jpeg,
+                annotations,
+                latent,
+                text_sentiment,
+                informative,
+                image_sentiment,
+                drawn.style,
+                drawn.shapes,
+            )
+        )
     return posts
 
 
@@ -447,7 +532,56 @@ def _write_tree(root: Path, posts: list[_Post], annotators: int) -> None:
         (data / f"{post.id}.jpg").write_bytes(post.image)
 
 
-def write_mvsa_corpus(out_dir: Path, preset: str, seed: int, progress: bool = True) -> dict:
+#: Columns of ``ground_truth.csv`` (see the module docstring).
+TRUTH_COLUMNS = (
+    "id",
+    "latent",
+    "text_sentiment",
+    "text_informative",
+    "text_shown",
+    "image_sentiment",
+    "image_style",
+    "informative_cue",
+    "latin1",
+    "broken",
+    "shapes",
+)
+TRUTH_FILE = "ground_truth.csv"
+
+
+def _informative_cue(latent: str, text_shown: str, image_style: str) -> str:
+    """Which observable cue shows the latent sentiment: ``both``, ``text``, ``image`` or ``none``."""
+    text, image = text_shown == latent, image_style == latent
+    return "both" if text and image else "text" if text else "image" if image else "none"
+
+
+def _truth_row(post: _Post, broken: dict[int, str]) -> dict[str, str]:
+    text_shown = post.text_sentiment if post.informative else NEU
+    return {
+        "id": str(post.id),
+        "latent": post.latent,
+        "text_sentiment": post.text_sentiment,
+        "text_informative": str(int(post.informative)),
+        "text_shown": text_shown,
+        "image_sentiment": post.image_sentiment,
+        "image_style": post.image_style,
+        "informative_cue": _informative_cue(post.latent, text_shown, post.image_style),
+        "latin1": str(int(post.latin1)),
+        "broken": broken.get(post.id, ""),
+        "shapes": json.dumps([list(shape) for shape in post.shapes], separators=(",", ":")),
+    }
+
+
+def _write_truth(root: Path, posts: list[_Post], broken: dict[int, str]) -> None:
+    with open(root / TRUTH_FILE, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=TRUTH_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(_truth_row(post, broken) for post in posts)
+
+
+def write_mvsa_corpus(
+    out_dir: Path, preset: str, seed: int, progress: bool = True, params: MVSAPreset | None = None
+) -> dict:
     """Write ``MVSA_Single/`` and ``MVSA/`` (Multiple) under ``out_dir``.
 
     Existing files with the same names are overwritten; other files are left.
@@ -457,9 +591,10 @@ def write_mvsa_corpus(out_dir: Path, preset: str, seed: int, progress: bool = Tr
         preset: ``"tiny"`` or ``"full"`` (see :data:`PRESETS`).
         seed: Seed of every random choice.
         progress: Show progress bars.
+        params: Explicit sizes and knobs (replace the preset's).
 
     Returns:
-        A JSON-able summary: per tree, the posts written, the broken images and
+        A JSON-able summary: the prior, then per tree the posts written, the broken images and
         the counts the documented cleaning gives (``kept``, per class,
         ``no_agreement``, ``conflicting``, ``broken_image``, ``latin1_texts``).
 
@@ -468,15 +603,16 @@ def write_mvsa_corpus(out_dir: Path, preset: str, seed: int, progress: bool = Tr
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown MVSA preset {preset!r}; choose one of {sorted(PRESETS)}")
-    cfg = PRESETS[preset]
+    cfg = params or PRESETS[preset]
     out_dir = Path(out_dir)
-    summary: dict = {"preset": preset, "seed": seed}
+    summary: dict = {"preset": preset, "seed": seed, "prior": list(cfg.prior)}
     trees = (("MVSA_Single", cfg.single_posts, 1, 0), ("MVSA", cfg.multiple_posts, 3, 1))
     for name, count, annotators, stream in trees:
         rng = np.random.default_rng([seed, 7, stream])
         posts = _make_posts(rng, count, annotators, cfg, progress, f"MVSA {name}")
         broken = _break_images(rng, posts, cfg)
         _write_tree(out_dir / name, posts, annotators)
+        _write_truth(out_dir / name, posts, broken)
         summary[name] = {
             "posts": len(posts),
             "annotators": annotators,
