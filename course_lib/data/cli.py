@@ -1,6 +1,7 @@
 """``python -m course_lib data make|verify|info``: generate, check and describe corpora.
 
-* ``data make --preset tiny|full [--out DIR] [--seed N] [--only NAME ...] [--if-missing | --force]``
+* ``data make --preset tiny|full [--out DIR] [--seed N] [--only NAME ...] [--variant nobias]
+  [--if-missing | --force]``
   writes the embedded corpora (default folder ``<data dir>/corpora/<preset>``)
   into an empty folder; an identical complete corpus is kept. A folder holding
   another generated corpus is replaced only with ``--if-missing`` (which keeps
@@ -21,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from course_lib.data.synthetic.corpora import CORPORA, PRESETS
+from course_lib.data.synthetic.corpora import CORPORA, PRESETS, VARIANTS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,6 +37,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     make.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
     make.add_argument(
         "--only", nargs="+", choices=list(CORPORA), default=None, help="generate only these corpora"
+    )
+    make.add_argument(
+        "--variant",
+        action="append",
+        choices=sorted(VARIANTS),
+        default=[],
+        help="also write a control corpus: nobias = MOSI without speaker bias (MOSI_nobias/); repeatable",
     )
     make.add_argument("--quiet", action="store_true", help="no progress bars")
     policy = make.add_mutually_exclusive_group()
@@ -69,7 +77,13 @@ def run_make(args: argparse.Namespace) -> int:
         out = resolve_data_dir() / "corpora" / args.preset
     replace = "always" if args.force else "stale" if args.if_missing else "never"
     result = make_corpora(
-        out, preset=args.preset, seed=args.seed, progress=not args.quiet, only=args.only, replace=replace
+        out,
+        preset=args.preset,
+        seed=args.seed,
+        progress=not args.quiet,
+        only=args.only,
+        replace=replace,
+        variants=args.variant,
     )
     if not result["generated"]:
         print(

@@ -152,7 +152,7 @@ def test_a_damaged_generated_corpus_is_detected_and_regenerated(tmp_path, fake_w
         ensure_corpora(tmp_path, progress=False)
     assert victim.read_text() == original
     assert main(["data", "verify", str(tmp_path)]) == 0
-    assert "intact: 6 files" in capsys.readouterr().out
+    assert "intact: 7 files" in capsys.readouterr().out  # one per path a writer owns
 
 
 SLOW_WRITER = textwrap.dedent(
@@ -264,3 +264,28 @@ def test_paths_with_spaces_and_non_ascii_characters_work(tmp_path, fake_writers,
     assert main(["data", "make", "--out", str(out), "--quiet"]) == 0
     assert main(["data", "verify", str(out)]) == 0
     assert check_folder(out).holds("tiny", 0, ALL)
+
+
+def test_a_variant_is_recorded_and_requested_variants_regenerate_a_corpus_without_them(
+    tmp_path, fake_writers, monkeypatch
+):
+    seen: list[tuple] = []
+
+    def mmsa_writer(out_dir, preset, seed, progress=True, variants=()):
+        seen.append(tuple(variants))
+        for folder in ("MOSI", *(f"MOSI_{v}" for v in variants)):
+            (Path(out_dir) / folder).mkdir()
+            (Path(out_dir) / folder / "aligned_50.pkl").write_bytes(b"x")
+        return {"variants": list(variants)}
+
+    monkeypatch.setattr(f"{__name__}._write_mmsa", mmsa_writer, raising=False)
+    ensure_corpora(tmp_path, progress=False)
+    ensure_corpora(tmp_path, progress=False, variants=["nobias"])
+    assert seen == [(), ("nobias",)] and (tmp_path / "MOSI_nobias").is_dir()
+    assert corpora.read_corpus_record(tmp_path)["variants"] == ["nobias"]
+    ensure_corpora(tmp_path, progress=False)  # a corpus with more variants than asked for is kept
+    assert len(seen) == 2
+    with pytest.raises(ValueError, match="unknown variant"):
+        make_corpora(tmp_path, variants=["noisy"])
+    with pytest.raises(ValueError, match="belongs to the 'mmsa' corpus"):
+        make_corpora(tmp_path, only=["mvsa"], variants=["nobias"])

@@ -68,9 +68,14 @@ CORPORA: dict[str, tuple[str, str, tuple[str, ...]]] = {
         "write_iemocap_corpus",
         ("IEMOCAP_full_release", "iemocap_ground_truth.csv"),
     ),
-    "mmsa": ("course_lib.data.synthetic.mmsa_gen", "write_mmsa_corpus", ("MOSI", "MOSEI")),
+    "mmsa": ("course_lib.data.synthetic.mmsa_gen", "write_mmsa_corpus", ("MOSI", "MOSEI", "MOSI_nobias")),
     "mvsa": ("course_lib.data.synthetic.mvsa_gen", "write_mvsa_corpus", ("MVSA_Single", "MVSA")),
 }
+
+
+#: Control corpora generated on request -> the corpus whose writer makes them
+#: (``variants=`` of that writer): ``nobias`` is MOSI without speaker bias (``MOSI_nobias/``).
+VARIANTS: dict[str, str] = {"nobias": "mmsa"}
 
 
 class CorpusFolderError(ValueError):
@@ -162,8 +167,8 @@ class FolderCheck:
         """A generated corpus with every recorded file in place and nothing foreign."""
         return self.record is not None and not self.foreign and not self.damaged
 
-    def holds(self, preset: str, seed: int, names: Sequence[str]) -> bool:
-        """Whether it is an intact generation of these corpora with this preset, seed and version."""
+    def holds(self, preset: str, seed: int, names: Sequence[str], variants: Sequence[str] = ()) -> bool:
+        """Whether it is an intact generation of these corpora (and variants) with this preset, seed and version."""
         record = self.record or {}
         return (
             self.intact
@@ -171,6 +176,7 @@ class FolderCheck:
             and record.get("seed") == seed
             and record.get("generator_version") == GENERATOR_VERSION
             and set(names) <= set(record.get("corpora", {}))
+            and set(variants) <= set(record.get("variants", []))
         )
 
     def describe(self) -> str:
@@ -242,8 +248,10 @@ def _without_timings(value: Any) -> Any:
     return value
 
 
-def _validate(preset: str, only: Sequence[str] | None, replace: str = "always") -> list[str]:
-    """The corpus names to generate; ValueError for an unknown preset, corpus or policy."""
+def _validate(
+    preset: str, only: Sequence[str] | None, replace: str = "always", variants: Sequence[str] = ()
+) -> list[str]:
+    """The corpus names to generate; ValueError for an unknown preset, corpus, variant or policy."""
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {PRESETS}")
     if replace not in REPLACE_POLICIES:
@@ -252,24 +260,36 @@ def _validate(preset: str, only: Sequence[str] | None, replace: str = "always") 
     unknown = [n for n in names if n not in CORPORA]
     if unknown or not names:
         raise ValueError(f"unknown corpora {unknown}; choose among {list(CORPORA)}")
+    for variant in variants:
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; choose among {sorted(VARIANTS)}")
+        if VARIANTS[variant] not in names:
+            raise ValueError(
+                f"variant {variant!r} belongs to the {VARIANTS[variant]!r} corpus, which is not generated"
+            )
     return names
 
 
-def _generate_into(folder: Path, names: Sequence[str], preset: str, seed: int, progress: bool) -> dict:
+def _generate_into(
+    folder: Path, names: Sequence[str], preset: str, seed: int, progress: bool, variants: Sequence[str]
+) -> dict:
     """Run the writers into an empty ``folder`` and write the manifest and ``corpus.json`` last."""
     summaries: dict[str, Any] = {}
     seconds: dict[str, float] = {}
     for name in names:
         module_name, function_name, _ = CORPORA[name]
         writer = getattr(importlib.import_module(module_name), function_name)
+        own = {"variants": tuple(v for v in variants if VARIANTS[v] == name)}
         started = time.perf_counter()
-        summaries[name] = _without_timings(writer(folder, preset, seed, progress=progress))
+        summary = writer(folder, preset, seed, progress=progress, **(own if own["variants"] else {}))
+        summaries[name] = _without_timings(summary)
         seconds[name] = round(time.perf_counter() - started, 2)
     record = {
         "preset": preset,
         "seed": seed,
         "generator_version": GENERATOR_VERSION,
         "corpora": summaries,
+        "variants": sorted(variants),
         "files": _write_manifest(folder),
     }
     write_json_atomically(folder / CORPUS_FILE, record)
@@ -298,6 +318,7 @@ def make_corpora(
     progress: bool = True,
     only: Sequence[str] | None = None,
     replace: str = "always",
+    variants: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Write the embedded corpora into ``out_dir`` (empty, missing, or a generated corpus).
 
@@ -313,6 +334,7 @@ def make_corpora(
             of the same preset, seed and corpora, else regenerate; ``"never"``
             keep such an identical one, regenerate a damaged one of the same
             preset and seed, and refuse any other.
+        variants: Control corpora to add (:data:`VARIANTS`), e.g. ``("nobias",)``.
 
     Returns:
         The content of ``corpus.json`` plus ``"seconds"`` (generation time per
@@ -323,15 +345,16 @@ def make_corpora(
         CorpusFolderError: when ``out_dir`` holds anything the generator did not
             write, another generated corpus (with ``replace="never"``), or cannot be written.
     """
-    names = _validate(preset, only, replace)
+    variants = sorted(dict.fromkeys(variants))
+    names = _validate(preset, only, replace, variants)
     out = Path(out_dir).expanduser().absolute()
     if replace != "always":  # an identical corpus is kept without the lock: read-only folders work
         check = check_folder(out)
-        if check.holds(preset, seed, names):
+        if check.holds(preset, seed, names, variants):
             return {**check.record, "seconds": {}, "generated": False}
     try:
         with file_lock(_lock_path(out)):
-            return _make_locked(out, names, preset, seed, progress, replace)
+            return _make_locked(out, names, preset, seed, progress, replace, variants)
     except ReadOnlyError as error:
         raise CorpusFolderError(
             f"cannot generate corpora in {out}: {error.strerror}; choose a writable folder "
@@ -340,7 +363,7 @@ def make_corpora(
 
 
 def _make_locked(
-    out: Path, names: list[str], preset: str, seed: int, progress: bool, replace: str
+    out: Path, names: list[str], preset: str, seed: int, progress: bool, replace: str, variants: list[str]
 ) -> dict[str, Any]:
     check = check_folder(out)
     if check.foreign:
@@ -351,7 +374,7 @@ def _make_locked(
     same = check.record is not None and all(
         check.record.get(k) == v for k, v in (("preset", preset), ("seed", seed))
     )
-    if replace != "always" and check.holds(preset, seed, names):
+    if replace != "always" and check.holds(preset, seed, names, variants):
         return {**check.record, "seconds": {}, "generated": False}
     if replace == "never" and check.record is not None and not same:
         raise CorpusFolderError(f"{check.describe()}; pass --force (replace='always') to replace it")
@@ -362,7 +385,7 @@ def _make_locked(
     tmp = private_temp_name(out)
     tmp.mkdir()
     try:
-        result = _generate_into(tmp, names, preset, seed, progress)
+        result = _generate_into(tmp, names, preset, seed, progress, variants)
         _swap_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -376,6 +399,7 @@ def ensure_corpora(
     seed: int = 0,
     progress: bool = True,
     only: Sequence[str] | None = None,
+    variants: Sequence[str] = (),
 ) -> Path:
     """Generate the corpora unless an intact identical generation is present.
 
@@ -389,6 +413,8 @@ def ensure_corpora(
         seed: Seed of the generation.
         progress: Show progress bars when generating.
         only: Corpora needed (default: all three).
+        variants: Control corpora needed as well (:data:`VARIANTS`); a corpus
+            without them is regenerated with them.
 
     Returns:
         The corpus folder.
@@ -401,7 +427,9 @@ def ensure_corpora(
 
         out_dir = resolve_data_dir() / "corpora" / preset
     out = Path(out_dir).expanduser().absolute()
-    make_corpora(out, preset=preset, seed=seed, progress=progress, only=only, replace="stale")
+    make_corpora(
+        out, preset=preset, seed=seed, progress=progress, only=only, replace="stale", variants=variants
+    )
     return out
 
 
@@ -412,6 +440,7 @@ DATASET_FOLDERS: dict[str, str] = {
     "mosei": "MOSEI",
     "mvsa_single": "MVSA_Single",
     "mvsa": "MVSA",
+    "mosi_nobias": "MOSI_nobias",
 }
 
 
@@ -436,4 +465,6 @@ def dataset_dir(run: Any, dataset: str, progress: bool = True) -> Path:
     real = Path(run.data_dir) / DATASET_FOLDERS[dataset]
     if real.is_dir():
         return real
-    return ensure_corpora(run.corpora_dir, preset=run.preset, progress=progress) / DATASET_FOLDERS[dataset]
+    variants = [v for v in VARIANTS if DATASET_FOLDERS[dataset].endswith(f"_{v}")]
+    folder = ensure_corpora(run.corpora_dir, preset=run.preset, progress=progress, variants=variants)
+    return folder / DATASET_FOLDERS[dataset]
