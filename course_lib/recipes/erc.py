@@ -27,8 +27,11 @@ Choices of :class:`ERCConfig`:
   MiniLM-L6 sentence embeddings, mean-pooled and cached, + a projection).
 * ``audio``: None, ``"mfcc"``, ``"logmel"``, ``"mel"`` (the un-logged power
   Mel spectrogram, the paper's MEL), ``"chroma"``, ``"mfcc+logmel+chroma"``
-  (concatenated per frame) -- frame features read by Conv1D + BiLSTM (any
-  other ``+`` combination works too) -- or ``"whisper"`` (the Whisper tiny.en
+  (concatenated per frame), ``"stats"`` (five prosody-like frame statistics:
+  energy, spectral centroid and flux, zero-crossing rate, envelope -- too
+  coarse to spell out words, a baseline for what the voice alone carries) --
+  frame features read by Conv1D + BiLSTM (any other ``+`` combination works
+  too) -- or ``"whisper"`` (the Whisper tiny.en
   encoder, mean-pooled over the cropped turn, + a projection; the offline
   stand-in for the paper's frozen wav2vec 2.0).
 * ``fusion``: a name of the fusion registry (``concat``, ``add``,
@@ -117,10 +120,17 @@ AUDIO_CHOICES: tuple[str | None, ...] = (
     "mel",
     "chroma",
     "mfcc+logmel+chroma",
+    "stats",
     "whisper",
 )
 #: Frame-feature name -> kind of :class:`course_lib.features.audio.AudioFeatures`.
-FRAME_FEATURES: dict[str, str] = {"mfcc": "mfcc", "logmel": "logmel", "mel": "mel", "chroma": "chroma"}
+FRAME_FEATURES: dict[str, str] = {
+    "mfcc": "mfcc",
+    "logmel": "logmel",
+    "mel": "mel",
+    "chroma": "chroma",
+    "stats": "stats",
+}
 
 #: Smaller models and shorter training for smoke runs (tiny corpora on a CPU); see :meth:`ERCConfig.sized`.
 SMOKE_SIZES: dict[str, Any] = {

@@ -253,3 +253,11 @@ def test_widget_train_fn_maps_the_widget_controls(data):
     assert set(scores) == {"valid", "test"}
     assert set(scores["valid"]) == {*IEMOCAP_CLASSES, "weighted"}
     assert all(0.0 <= v <= 1.0 for split in scores.values() for v in split.values())
+
+
+def test_prosody_like_frame_statistics_are_an_audio_choice(data):
+    frames = data.audio_features("stats", crop_seconds=1.0)
+    shapes = {tuple(x.shape[1:]) for x in frames.values()}
+    assert shapes == {(5,)} and max(x.shape[0] for x in frames.values()) <= 101
+    result = train_erc(config(text=None, audio="stats", crop_seconds=1.0, max_epochs=1), data, seed=0)
+    assert 0.0 <= result.test["weighted_f1"] <= 1.0
