@@ -11,9 +11,10 @@ from course_lib.papers.base import (
     Claim,
     Paper,
     PaperTable,
+    beside_paper,
     claims_frame,
     compare,
     derived_weighted_f1,
 )
 
-__all__ = ["Claim", "Paper", "PaperTable", "claims_frame", "compare", "derived_weighted_f1"]
+__all__ = ["Claim", "Paper", "PaperTable", "beside_paper", "claims_frame", "compare", "derived_weighted_f1"]

@@ -85,6 +85,37 @@ class Paper:
         return self.claims[key]
 
 
+def beside_paper(
+    table: PaperTable,
+    ours: Mapping[str, Mapping[str, float]],
+    rows: Mapping[str, str],
+    supports: Mapping[str, int] | None = None,
+) -> Any:
+    """Our per-class scores under the paper's, row by row, as one pandas table.
+
+    Args:
+        table: The paper's table (e.g. ``femia.FUSION_TABLE``).
+        ours: Our row name -> ``{column: value}`` (e.g. ``results_table(...).to_dict("index")``);
+            a ``"weighted"`` entry is shown too.
+        rows: Our row name -> the paper's row it corresponds to.
+        supports: Class supports to derive the paper's weighted F1 (then labelled "derived").
+
+    Returns:
+        A table indexed by (our row, ``"paper (<source>)"`` | ``"ours"``) with the
+        table's columns plus ``weighted``.
+    """
+    import pandas as pd
+
+    records, index = [], []
+    for name, paper_row in rows.items():
+        values = table.row(paper_row)
+        paper = {**values, "weighted": derived_weighted_f1(values, supports) if supports else None}
+        records += [paper, {c: ours[name].get(c) for c in [*table.columns, "weighted"]}]
+        index += [(name, f"paper ({table.source}: {paper_row})"), (name, "ours")]
+    frame = pd.DataFrame(records, index=pd.MultiIndex.from_tuples(index, names=["model", "source"]))
+    return frame.rename(columns={"weighted": "weighted (paper: derived)" if supports else "weighted"})
+
+
 def derived_weighted_f1(per_class_f1: Mapping[str, float | None], supports: Mapping[str, int]) -> float:
     """Support-weighted mean of per-class F1 (how a weighted F1 is recovered from a per-class table).
 

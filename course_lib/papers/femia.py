@@ -11,6 +11,9 @@ the Session 5 class supports of :data:`TEST_SUPPORTS` -- derived and approximate
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from course_lib.papers.base import Claim, Paper, PaperTable, derived_weighted_f1
 
 CLASSES: tuple[str, ...] = ("neu", "fru", "ang", "sad", "hap", "exc")
@@ -96,6 +99,20 @@ CONFIGURATION: dict[str, object] = {
     "seeds": (42, 77),
     "weighted_f1_footnote": "printed as sum_i (N / N_i) F1_i; the usual definition weights by N_i / N",
 }
+
+
+def class_margin(name: str = "hap") -> Callable[[Any, Any], float]:
+    """A metric: F1 of class ``name`` minus the lowest F1 among the other classes.
+
+    Negative means ``name`` is the worst-recognised class (the claim ``hap_is_worst_class``).
+    """
+    from course_lib.metrics import per_class_f1
+
+    def margin(y_true: Any, y_pred: Any) -> float:
+        scores = per_class_f1(y_true, y_pred, CLASSES)
+        return scores[name] - min(v for c, v in scores.items() if c != name)
+
+    return margin
 
 
 def _gap(a: str, b: str) -> float:

@@ -681,6 +681,24 @@ class ERCResult:
         }
 
 
+def example_batch(
+    config: ERCConfig, data: ERCData, split: str = "train", batch_size: int = 4, seed: int = 0
+) -> tuple[nn.Module, dict[str, Any]]:
+    """An untrained model of ``config`` and the first ``batch_size`` windows of ``split``, to look inside.
+
+    Shape:
+        batch: ``text`` ``(B, n, L)`` token ids or ``(B, n, D)`` vectors, ``audio``
+        ``(B, n, T, F)`` frames or ``(B, n, D)`` vectors, ``mask`` ``(B, n)``, ``label`` ``(B,)``.
+    """
+    from course_lib.runtime import seed_everything
+
+    features = data.features_for(config)
+    dataset, _ = _dataset(config, data, split, features)
+    batch = next(iter(DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)))
+    seed_everything(seed)
+    return build_model(config, data, features), batch
+
+
 def train_erc(
     config: ERCConfig,
     data: ERCData,

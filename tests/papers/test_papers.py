@@ -53,3 +53,23 @@ def test_compare_returns_the_claim_record_and_claims_frame_renders_it():
     table = claims_frame([record, backwards])
     assert list(table.columns) == ["claim", "paper", "observed", "95% CI", "verdict"]
     assert table.loc[0, "paper"] == f"{femia.CLAIMS['fusion_beats_text'].paper_value:+.3f}"
+
+
+def test_beside_paper_puts_our_rows_under_the_papers():
+    from course_lib.papers import beside_paper
+
+    ours = {"add (ours)": {**{c: 0.5 for c in femia.CLASSES}, "weighted": 0.5}}
+    table = beside_paper(femia.FUSION_TABLE, ours, {"add (ours)": "Add (cw)"}, femia.TEST_SUPPORTS)
+    assert list(table.index.get_level_values("source")) == ["paper (Table 4: Add (cw))", "ours"]
+    assert table.iloc[0]["exc"] == 0.52 and table.iloc[1]["exc"] == 0.5
+    assert table.iloc[0]["weighted (paper: derived)"] == pytest.approx(
+        femia.DERIVED_WEIGHTED_F1["Add (cw)"], abs=1e-4
+    )
+
+
+def test_class_margin_is_negative_when_the_class_is_the_worst():
+    truth = np.repeat(np.arange(6), 10)
+    pred = truth.copy()
+    pred[truth == 4] = 0  # hap never right
+    assert femia.class_margin("hap")(truth, pred) < 0
+    assert femia.class_margin("sad")(truth, pred) > 0

@@ -13,6 +13,7 @@ from course_lib.recipes.erc import (
     ERCConfig,
     build_model,
     compare,
+    example_batch,
     load_erc_data,
     results_table,
     train_erc,
@@ -261,3 +262,11 @@ def test_prosody_like_frame_statistics_are_an_audio_choice(data):
     assert shapes == {(5,)} and max(x.shape[0] for x in frames.values()) <= 101
     result = train_erc(config(text=None, audio="stats", crop_seconds=1.0, max_epochs=1), data, seed=0)
     assert 0.0 <= result.test["weighted_f1"] <= 1.0
+
+
+def test_example_batch_gives_a_model_and_a_window_batch(data):
+    model, batch = example_batch(
+        config(text="bilstm_random", audio="mfcc", conv_length=3), data, batch_size=2
+    )
+    assert batch["mask"].shape == (2, 3) and batch["text"].shape[:2] == (2, 3) and batch["audio"].dim() == 4
+    assert model(batch).shape == (2, len(data.classes))
