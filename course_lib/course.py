@@ -95,12 +95,40 @@ def _lookup(results: Mapping[str, Any], dotted: str) -> Any:
     return value
 
 
+#: The expectation value that asks for a list of claim records.
+CLAIM_RECORDS = "claim records"
+#: Keys of a claim record (see :func:`course_lib.papers.compare`) and which must be numbers.
+CLAIM_KEYS = ("claim", "paper", "observed", "ci_low", "ci_high", "verdict")
+VERDICTS = ("holds", "does not hold", "inconclusive", "consistent")
+
+
+def check_claims(records: Any, key: str = "claims") -> list[str]:
+    """Problems of a recorded list of claims: each needs :data:`CLAIM_KEYS`, numbers and a known verdict."""
+    if not isinstance(records, list) or not records:
+        return [f"result {key!r} must be a non-empty list of claim records"]
+    problems = []
+    for index, record in enumerate(records):
+        missing = [k for k in CLAIM_KEYS if not isinstance(record, dict) or k not in record]
+        if missing:
+            problems.append(f"{key}[{index}] lacks {missing}")
+            continue
+        numbers = ["observed", "ci_low", "ci_high"] + ([] if record["paper"] is None else ["paper"])
+        if any(isinstance(record[k], bool) or not isinstance(record[k], (int, float)) for k in numbers):
+            problems.append(f"{key}[{index}] ({record['claim']!r}): {numbers} must be numbers")
+        elif record["ci_low"] > record["ci_high"]:
+            problems.append(f"{key}[{index}] ({record['claim']!r}): ci_low above ci_high")
+        if record["verdict"] not in VERDICTS:
+            problems.append(f"{key}[{index}] ({record['claim']!r}): unknown verdict {record['verdict']!r}")
+    return problems
+
+
 def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -> list[str]:
     """Compare recorded results with a notebook's declared expectations.
 
     Args:
         expects: Result key (dots reach into nested dicts) -> ``[low, high]``
-            range (either end may be None) or an exact value.
+            range (either end may be None), :data:`CLAIM_RECORDS` (a non-empty
+            list of claim records, see :func:`check_claims`) or an exact value.
         results: The ``results`` mapping the notebook recorded.
 
     Returns:
@@ -113,7 +141,9 @@ def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -
         except KeyError:
             problems.append(f"result {key!r} was not recorded")
             continue
-        if isinstance(expected, list) and len(expected) == 2:
+        if expected == CLAIM_RECORDS:
+            problems.extend(check_claims(value, key))
+        elif isinstance(expected, list) and len(expected) == 2:
             low, high = expected
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 problems.append(f"result {key!r} = {value!r} is not a number")

@@ -58,6 +58,10 @@ def from_pretrained(loader: Any, name: str | Path, what: str) -> Any:
     Raises:
         OSError: naming the model and explaining the offline situation.
     """
+    from transformers.utils import logging as hf_logging
+
+    bar_was_on = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # a bar per load is noise in a lesson
     try:
         return loader.from_pretrained(str(name))
     except OSError as error:
@@ -67,6 +71,9 @@ def from_pretrained(loader: Any, name: str | Path, what: str) -> Any:
             f"cannot load the {what} {str(name)!r}: it is not a local folder and could not be fetched from "
             f"the model hub.{hint} Use the packaged offline default or a local folder. ({error})"
         ) from error
+    finally:
+        if bar_was_on:
+            hf_logging.enable_progress_bar()
 
 
 # --------------------------------------------------------------------------- pooling
@@ -204,10 +211,13 @@ class WhisperEncoder(SpeechEncoder):
             value = getattr(self, name)
             if not 0 < value <= 30 or round(value * SAMPLE_RATE) % 320:
                 raise ValueError(f"{name} must be a multiple of 0.02 s in (0, 30], got {value}")
+        # The packaged weights are float16; on a CPU "default" would convert them to float32 with a
+        # warning in every lesson. Asking for float32 directly gives the same numbers, quietly.
+        cpu_default = self.compute_type == "default" and str(self.device) == "cpu"
         self._model = ctranslate2.models.Whisper(
             str(self.model_dir),
             device=str(self.device),
-            compute_type=self.compute_type,
+            compute_type="float32" if cpu_default else self.compute_type,
             intra_threads=self.threads,
         )
 

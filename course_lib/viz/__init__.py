@@ -6,6 +6,7 @@ Every function returns a matplotlib Figure (or draws into a given ``ax``).
 from course_lib.viz.audio import plot_audio_overview, plot_logmel, plot_mfcc, plot_waveform
 from course_lib.viz.results import (
     per_class_table,
+    plot_attention,
     plot_confusion_matrix,
     plot_f1_vs_conv_length,
     plot_f1_vs_crop_length,
@@ -18,6 +19,7 @@ from course_lib.viz.results import (
 
 __all__ = [
     "per_class_table",
+    "plot_attention",
     "plot_audio_overview",
     "plot_confusion_matrix",
     "plot_f1_vs_conv_length",

@@ -280,6 +280,43 @@ def plot_confusion_matrix(
     return _release(fig, owned)
 
 
+def plot_attention(
+    weights: Any,
+    query_labels: Sequence[str],
+    key_labels: Sequence[str],
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Heatmap of attention weights (rows: queries, columns: keys; each row sums to 1).
+
+    Args:
+        weights: ``(n_queries, n_keys)`` array or tensor.
+        query_labels: One label per row.
+        key_labels: One label per column.
+        title: Axes title.
+        ax: Axes to draw into.
+    """
+    values = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
+    if values.shape != (len(query_labels), len(key_labels)):
+        raise ValueError(
+            f"weights of shape {values.shape} for {len(query_labels)} x {len(key_labels)} labels"
+        )
+    fig, ax, owned = _figure(ax, (1.2 + 0.9 * len(key_labels), 1.0 + 0.6 * len(query_labels)))
+    image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="Blues")
+    for (row, column), value in np.ndenumerate(values):
+        ax.text(
+            column, row, f"{value:.2f}", ha="center", va="center", color="white" if value > 0.6 else "black"
+        )
+    ax.set_xticks(range(len(key_labels)), key_labels)
+    ax.set_yticks(range(len(query_labels)), query_labels)
+    ax.set_xlabel("keys")
+    ax.set_ylabel("queries")
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _release(fig, owned)
+
+
 def plot_learning_curves(
     history: Sequence[Mapping[str, float]],
     metric: str = "val_weighted_f1",

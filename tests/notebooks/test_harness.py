@@ -123,3 +123,79 @@ def test_executed_notebooks_keep_png_figures_even_under_a_headless_backend(tmp_p
     executed = nbformat.read(tmp_path / "out" / path.name, as_version=4)
     outputs = [output for cell in executed.cells if cell.cell_type == "code" for output in cell.outputs]
     assert any("image/png" in output.get("data", {}) for output in outputs)
+
+
+@pytest.mark.parametrize(
+    ("records", "n_problems"),
+    [
+        (
+            [
+                {
+                    "claim": "a",
+                    "paper": 0.04,
+                    "observed": 0.02,
+                    "ci_low": -0.01,
+                    "ci_high": 0.05,
+                    "verdict": "inconclusive",
+                }
+            ],
+            0,
+        ),
+        (
+            [
+                {
+                    "claim": "a",
+                    "paper": None,
+                    "observed": 0.02,
+                    "ci_low": 0.01,
+                    "ci_high": 0.05,
+                    "verdict": "holds",
+                }
+            ],
+            0,
+        ),
+        ([], 1),
+        ([{"claim": "a", "paper": 0.04, "observed": 0.02, "verdict": "holds"}], 1),
+        (
+            [
+                {
+                    "claim": "a",
+                    "paper": "0.04",
+                    "observed": 0.02,
+                    "ci_low": 0.0,
+                    "ci_high": 0.1,
+                    "verdict": "holds",
+                }
+            ],
+            1,
+        ),
+        (
+            [
+                {
+                    "claim": "a",
+                    "paper": 0.04,
+                    "observed": 0.02,
+                    "ci_low": 0.2,
+                    "ci_high": 0.1,
+                    "verdict": "holds",
+                }
+            ],
+            1,
+        ),
+        (
+            [
+                {
+                    "claim": "a",
+                    "paper": 0.04,
+                    "observed": 0.02,
+                    "ci_low": 0.0,
+                    "ci_high": 0.1,
+                    "verdict": "true",
+                }
+            ],
+            1,
+        ),
+    ],
+)
+def test_claim_records_are_checked(records, n_problems):
+    assert len(course.check_expectations({"claims": course.CLAIM_RECORDS}, {"claims": records})) == n_problems

@@ -107,3 +107,12 @@ def test_per_class_bars_carry_the_paper_values_as_ticks():
     heights = [segment[0][1] for segment in ticks[0].get_segments()]
     assert heights == pytest.approx(list(femia.TEXT_TABLE.rows["BiLSTM"]))
     assert "paper (Table 2)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_attention_heatmap_shows_every_weight():
+    weights = np.array([[1.0, 0.0], [0.25, 0.75]])
+    fig = viz.plot_attention(weights, ["audio t-1", "audio t"], ["text t-1", "text t"], title="w")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["1.00", "0.00", "0.25", "0.75"]
+    with pytest.raises(ValueError, match="labels"):
+        viz.plot_attention(weights, ["q"], ["k1", "k2"])
