@@ -360,6 +360,51 @@ class ERCData:
         table["total"] = table.sum(axis=1)
         return table
 
+    def window_table(self, split: str = "test", conv_length: int = 4, index: int | None = None) -> Any:
+        """One conversation window of ``split`` as a table: slot, real turn or padding, speaker, label, text.
+
+        Args:
+            split: ``"train"``, ``"valid"`` or ``"test"``.
+            conv_length: Window size.
+            index: Which labelled turn's window (default: the first whose window is full, past the 5th).
+        """
+        import pandas as pd
+
+        dataset = ConversationWindowDataset(self.splits[split], {}, conv_length, self.classes)
+        if index is None:
+            index = next(
+                (i for i, (_, ctx) in enumerate(dataset.windows) if len(ctx) == conv_length and i >= 5), 0
+            )
+        current, context = dataset.windows[index]
+        slots = [None] * (conv_length - len(context)) + [self.turn(dataset.turn_ids[c]) for c in context]
+        speaker = self.turn(dataset.turn_ids[current]).speaker
+        rows = [
+            {
+                "real turn": turn is not None,
+                "same speaker as current": turn is not None and turn.speaker == speaker,
+                "speaker": turn.speaker if turn else "",
+                "label": (turn.label or "(not scored)") if turn else "",
+                "text": turn.text if turn else "(padding)",
+            }
+            for turn in slots
+        ]
+        return pd.DataFrame(rows).rename_axis("slot")
+
+    def context_groups(self, split: str = "test") -> dict[str, str]:
+        """Labelled turn id -> ``"first scored turn"``, ``"emotion continues"`` or ``"emotion changes"``.
+
+        The group compares a turn's label with the previous scored turn's in its dialogue.
+        """
+        groups = {}
+        for dialogue in self.splits[split]:
+            previous = None
+            for turn in dialogue.utterances:
+                if turn.label in self.classes:
+                    same = "emotion continues" if turn.label == previous else "emotion changes"
+                    groups[turn.id] = "first scored turn" if previous is None else same
+                    previous = turn.label
+        return groups
+
     def glove(self):
         """GloVe rows for :attr:`vocab` (a :class:`course_lib.features.text.GloveResult`), computed once."""
         if self._glove is None:
@@ -669,6 +714,15 @@ class ERCResult:
                 "correct": self.y_true == self.y_pred,
             }
         )
+
+    def accuracy_by(self, groups: Mapping[str, str]) -> Any:
+        """Test accuracy and turn count per group (``groups``: turn id -> group name), as a pandas table."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {"group": [groups[i] for i in self.test_ids], "correct": self.y_true == self.y_pred}
+        )
+        return frame.groupby("group")["correct"].agg(accuracy="mean", turns="size")
 
     def scores(self) -> dict[str, dict[str, float]]:
         """``{"valid": {class: F1, "weighted": F1}, "test": {...}}`` (the widget's format)."""

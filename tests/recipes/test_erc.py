@@ -270,3 +270,19 @@ def test_example_batch_gives_a_model_and_a_window_batch(data):
     )
     assert batch["mask"].shape == (2, 3) and batch["text"].shape[:2] == (2, 3) and batch["audio"].dim() == 4
     assert model(batch).shape == (2, len(data.classes))
+
+
+def test_window_table_and_context_groups(data):
+    table = data.window_table("test", conv_length=4, index=0)
+    assert len(table) == 4 and table["real turn"].tolist()[-1] and not table["real turn"].tolist()[0]
+    assert table.loc[0, "text"] == "(padding)"
+    groups = data.context_groups("test")
+    assert set(groups) == {u.id for u in data.labelled("test")}
+    assert set(groups.values()) <= {"first scored turn", "emotion continues", "emotion changes"}
+    assert sum(g == "first scored turn" for g in groups.values()) == len(data.splits["test"])
+    result = train_erc(config(text="bilstm_random", audio=None, max_epochs=1), data, seed=0)
+    by_group = result.accuracy_by(groups)
+    assert by_group["turns"].sum() == len(result.test_ids)
+    assert (by_group["accuracy"] * by_group["turns"]).sum() / len(result.test_ids) == pytest.approx(
+        result.test["accuracy"]
+    )
