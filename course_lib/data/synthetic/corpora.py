@@ -31,7 +31,7 @@ from typing import Any
 PRESETS: tuple[str, ...] = ("tiny", "full")
 
 #: Bumped whenever generated files change for a given preset and seed.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 CORPUS_FILE = "corpus.json"
 
