@@ -1,0 +1,1 @@
+"""Facts and reference scores of a corpus folder: ``data stats`` and ``data probe``."""
