@@ -157,6 +157,13 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
 class IemocapParams:
     """Generation knobs of the IEMOCAP-like corpus (defaults: the ``full`` preset).
 
+    The defaults are calibrated on the ``full`` preset (seed 0) so that, as in
+    the course's paper, text alone beats audio alone and fusing both gains a
+    few points: linear probes (:func:`course_lib.data.diagnostics.iemocap.iemocap_probe`)
+    give test weighted F1 of about 0.47 (text), 0.37 (audio) and 0.51 (both).
+    ``text_arousal_leak=0`` and ``audio_valence_leak=0`` give the "orthogonal"
+    world where words carry only valence and the voice only arousal.
+
     Attributes:
         sessions: Number of sessions (two speakers each; at most 5 voices pairs).
         dialogues_per_session: Dialogues per session (alternating improvised/scripted).
@@ -207,12 +214,12 @@ class IemocapParams:
     words_spread: float = 0.6
     script_fidelity: float = 0.7
     uninformative_text: float = 0.2
-    text_specificity: float = 0.15
+    text_specificity: float = 0.2
     text_noise: float = 0.2
-    text_arousal_leak: float = 0.7
+    text_arousal_leak: float = 0.9
     arousal_strength: float = 1.0
     audio_valence_leak: float = 0.3
-    arousal_noise: float = 0.3
+    arousal_noise: float = 0.35
     expressiveness: tuple[float, float] = (0.55, 1.3)
     speaker_arousal_bias: float = 0.2
     rater_noise: float = 0.38
