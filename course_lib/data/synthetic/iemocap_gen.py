@@ -749,6 +749,19 @@ def write_iemocap_corpus(
     }
 
 
+def read_manifest(corpus_dir: Path) -> list[dict[str, str]]:
+    """The rows of ``iemocap_ground_truth.csv`` (one per turn, see :data:`MANIFEST_COLUMNS`).
+
+    Raises:
+        FileNotFoundError: when the manifest is missing (e.g. beside the real IEMOCAP).
+    """
+    path = Path(corpus_dir) / MANIFEST_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no ground-truth manifest {path}; generate the corpus first")
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def _speaker_normalised(rows: list[dict[str, str]], column: str) -> np.ndarray:
     """``column`` standardised within each speaker."""
     values = np.array([float(row[column]) for row in rows])
@@ -799,11 +812,7 @@ def oracle_scores(
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    path = Path(corpus_dir) / MANIFEST_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no ground-truth manifest {path}; generate the corpus first")
-    with open(path, encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.DictReader(handle) if row["label"] in classes]
+    rows = [row for row in read_manifest(corpus_dir) if row["label"] in classes]
     by_split = {split: [r for r in rows if r["split"] == split] for split in ("train", "valid", "test")}
     scores: dict[str, dict[str, float]] = {}
     for side in ("text", "audio", "both"):
