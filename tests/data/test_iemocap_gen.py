@@ -281,12 +281,7 @@ def _arousal_word_score(text: str) -> int:
 
 @pytest.mark.parametrize("leak, expected", [(0.0, (-0.25, 0.25)), (1.0, (0.3, 1.0))])
 def test_text_arousal_leak_moves_arousal_into_the_words(tmp_path, leak, expected):
-    rows = [
-        r
-        for r in _small(
-            tmp_path, "leak", text_arousal_leak=leak, uninformative_text=0.0, text_specificity=0.0
-        )
-    ]
+    rows = _small(tmp_path, "leak", text_arousal_leak=leak, uninformative_text=0.0, text_specificity=0.0)
     scores = [_arousal_word_score(r["text"]) for r in rows]
     correlation = np.corrcoef([float(r["arousal"]) for r in rows], scores)[0, 1]
     assert expected[0] < correlation < expected[1]
