@@ -94,7 +94,6 @@ CATEGORY_NAMES: dict[str, str] = {
     "hap": "Happiness",
     "exc": "Excited",
     "sur": "Surprise",
-    "oth": "Other",
 }
 
 #: IEMOCAP-like prior of latent emotions (6-class shares from the 7,433 usual
@@ -467,8 +466,8 @@ def _perceive(rng: np.random.Generator, point: tuple[float, float, float], noise
     ]
     order = np.argsort(distances, kind="stable")
     extra = RATED_EMOTIONS[int(order[1])] if rng.random() < 0.15 else None
-    vad = tuple(int(np.clip(round(3 + 2 * x), 1, 5)) for x in seen)
-    return _Vote(RATED_EMOTIONS[int(order[0])], extra, vad)  # type: ignore[arg-type]
+    v, a, d = (int(np.clip(round(3 + 2 * x), 1, 5)) for x in seen)
+    return _Vote(RATED_EMOTIONS[int(order[0])], extra, (v, a, d))
 
 
 def _majority(votes: list[_Vote]) -> str:
