@@ -64,7 +64,7 @@ def test_probe_scores_each_view_and_labels_the_oracle(corpus, tmp_path):
         assert set(result[split]) == {"text", "audio", "fused", "oracle"}
         assert all(0.0 <= value <= 1.0 for value in result[split].values())
     assert result["about"]["oracle"] == ORACLE_LABEL
-    assert set(result["chosen_C"]) == {"text", "audio", "fused"}
+    assert set(result["chosen"]) == {"text", "audio", "fused"} and "audio_weight" in result["chosen"]["fused"]
     shutil.copytree(corpus / "IEMOCAP_full_release", tmp_path / "IEMOCAP_full_release")
     without_truth = iemocap_probe(tmp_path)
     assert "oracle" not in without_truth["test"] and "oracle" not in without_truth["about"]

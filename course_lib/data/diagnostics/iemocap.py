@@ -35,6 +35,9 @@ FULL_SCALE = 0.999
 #: Inverse regularisation strengths tried for each probe (chosen on validation).
 PROBE_C: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0, 3.0)
 
+#: Weights of the audio block tried in the fused probe (chosen on validation).
+FUSED_AUDIO_WEIGHTS: tuple[float, ...] = (0.5, 1.0, 2.0)
+
 ORACLE_LABEL = "ceiling using the generator's latent variables, with speaker normalisation"
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
@@ -191,23 +194,31 @@ def _audio_matrix(turns: list[Utterance]) -> np.ndarray:
     return features
 
 
-def _views(turns: dict[str, list[Utterance]]) -> dict[str, dict[str, Any]]:
-    """Feature matrices per view (``text``, ``audio``, ``fused``) and split."""
+def _views(turns: dict[str, list[Utterance]]) -> dict[str, list[tuple[dict[str, float], dict[str, Any]]]]:
+    """Per view (``text``, ``audio``, ``fused``), its candidate settings and feature matrices per split.
+
+    The fused view is tried with the audio block weighted by each of :data:`FUSED_AUDIO_WEIGHTS`.
+    """
     from scipy import sparse
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
     vectorizer.fit([u.text for u in turns["train"]])
-    views: dict[str, dict[str, Any]] = {"text": {}, "audio": {}, "fused": {}}
-    for split in SPLITS:
-        text = vectorizer.transform([u.text for u in turns[split]])
-        audio = _audio_matrix(turns[split])
-        views["text"][split] = text
-        views["audio"][split] = audio
-        views["fused"][split] = sparse.hstack(
-            [text, sparse.csr_matrix(audio / np.sqrt(audio.shape[1]))]
-        ).tocsr()
-    return views
+    text = {split: vectorizer.transform([u.text for u in turns[split]]) for split in SPLITS}
+    audio = {split: _audio_matrix(turns[split]) for split in SPLITS}
+
+    def fused(weight: float) -> dict[str, Any]:
+        return {
+            split: sparse.hstack([text[split], sparse.csr_matrix(weight * audio[split])]).tocsr()
+            for split in SPLITS
+        }
+
+    scale = 1 / np.sqrt(audio["train"].shape[1])  # the audio block's norm, like a TF-IDF row's
+    return {
+        "text": [({}, text)],
+        "audio": [({}, audio)],
+        "fused": [({"audio_weight": w}, fused(w * scale)) for w in FUSED_AUDIO_WEIGHTS],
+    }
 
 
 def _fit_probe(view: dict[str, Any], labels: dict[str, list[str]]) -> dict[str, float]:
@@ -242,8 +253,9 @@ def _manifest_dir(root: Path) -> Path | None:
 def iemocap_probe(root: Path) -> dict[str, Any]:
     """Weighted F1 of linear probes on observable features, per split.
 
-    Probes (scikit-learn logistic regression, balanced class weights, C chosen
-    on validation only, trained on Sessions 1-3):
+    Probes (scikit-learn logistic regression, balanced class weights, C and
+    the fused view's audio weight chosen on validation only, trained on
+    Sessions 1-3):
 
     * ``text`` — TF-IDF of the transcript (words and word pairs);
     * ``audio`` — :func:`prosodic_features` of the wav, standardised within
@@ -259,18 +271,19 @@ def iemocap_probe(root: Path) -> dict[str, Any]:
         root: ``IEMOCAP_full_release`` or the folder holding it.
 
     Returns:
-        ``{"valid": {view: f1}, "test": {view: f1}, "chosen_C": {view: C},
+        ``{"valid": {view: f1}, "test": {view: f1}, "chosen": {view: settings},
         "about": {view: description}}``.
     """
     root = Path(root)
     turns, _ = _load(root)
     labelled = {split: [u for u in turns[split] if u.label is not None] for split in SPLITS}
     labels = {split: [u.label for u in labelled[split]] for split in SPLITS}
-    result: dict[str, Any] = {"valid": {}, "test": {}, "chosen_C": {}}
-    for name, view in _views(labelled).items():
-        scores = _fit_probe(view, labels)
-        result["valid"][name], result["test"][name] = scores["valid"], scores["test"]
-        result["chosen_C"][name] = scores["C"]
+    result: dict[str, Any] = {"valid": {}, "test": {}, "chosen": {}}
+    for name, candidates in _views(labelled).items():
+        fits = [{**setting, **_fit_probe(view, labels)} for setting, view in candidates]
+        best = max(fits, key=lambda fit: fit["valid"])
+        result["valid"][name], result["test"][name] = best.pop("valid"), best.pop("test")
+        result["chosen"][name] = best
     about = {
         "text": "TF-IDF of the transcript",
         "audio": "pitch, energy-contour, spectral, rate and duration statistics, standardised per speaker",

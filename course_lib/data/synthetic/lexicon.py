@@ -61,7 +61,8 @@ FEELINGS: dict[tuple[str, str], tuple[str, ...]] = {
 #: Judgements of things (``this is ...``), by (valence, arousal).
 JUDGEMENTS: dict[tuple[str, str], tuple[str, ...]] = {
     ("neg", "high"): _words(
-        "outrageous unacceptable disgusting appalling atrocious horrendous monstrous "
+        "outrageous unacceptable disgusting appalling atrocious horrendous monstrous terrible "
+        "awful horrible dreadful "
         "insane insulting unbelievable infuriating intolerable scandalous shameful "
         "criminal vicious cruel sickening revolting obscene despicable disastrous "
         "catastrophic hideous ridiculous absurd"
@@ -144,7 +145,8 @@ NAMES: tuple[str, ...] = _words(
     "Patrick Paul Peter Philip Rachel Ralph Randy Raymond Rebecca Richard Robert Roger "
     "Ronald Rose Russell Ruth Ryan Samantha Samuel Sandra Sara Scott Sean Sharon "
     "Shirley Sophia Stephanie Stephen Steven Susan Teresa Terry Theresa Thomas Timothy "
-    "Tyler Victoria Vincent Virginia Walter Wayne William Zachary"
+    "Tyler Victoria Vincent Virginia Walter Wayne William Zachary "
+    "Abraham Agnes Beatrice Bernard Cecilia Clarence Cornelius Dolores Edith Edgar Felix Florence Gertrude Gilbert Harriet Herbert Ingrid Irving Josephine Leonard Mabel Maxwell Mildred Milton Norman Olive Percy Priscilla Quentin Rosalind Rupert Sebastian Sylvia Theodore Ursula Vernon Wallace Wilma Winston Yvonne"
 )
 
 #: Relatives, colleagues and other people one talks about.
@@ -221,7 +223,8 @@ OBJECTS: tuple[str, ...] = _words(
     "dice chessboard kite balloon present gift ribbon wrapping_paper costume mask "
     "wig tuxedo veil bouquet invitation guestbook cake_stand tablecloth napkins plates "
     "cups mugs glasses_case bowls spoons forks knives chopsticks pan pot tray jar "
-    "bottle thermos lunchbox cooler grill charcoal firewood matches lighter"
+    "bottle thermos lunchbox cooler grill charcoal firewood matches lighter "
+    "doormat curtains blinds rug carpet quilt duvet hanger laundry_basket trash_can recycling_bin compost_bin wheelbarrow toolbox paintbrush roller canvas easel sketchbook telescope binoculars compass tripod projector tablet smartwatch router modem cable walkie-talkie megaphone whistle stopwatch timer scale tape_measure level chisel crowbar padlock chain rope twine net fishing_rod tackle_box cooler_bag picnic_blanket hammock lawn_chair umbrella_stand coat_rack shoe_rack spice_rack cutting_board rolling_pin whisk ladle spatula colander grater peeler corkscrew can_opener teapot saucepan skillet wok baking_sheet muffin_tin casserole_dish salad_bowl gravy_boat"
 )
 
 #: Food and drink.
@@ -236,7 +239,8 @@ FOODS: tuple[str, ...] = _words(
     "blueberries cherries peaches pears plums lemons limes watermelon pineapple mango "
     "coconut almonds walnuts peanuts popcorn chips pretzels crackers candy chocolate "
     "coffee tea juice lemonade milk water soda beer wine champagne whiskey cocoa "
-    "smoothie milkshake dumplings meatballs casserole barbecue"
+    "smoothie milkshake dumplings meatballs casserole barbecue "
+    "risotto ravioli gnocchi paella goulash gumbo jambalaya quiche souffle fondue hummus falafel kebab gyros pita tortillas nachos guacamole salsa enchiladas cornbread biscuits scones crepes granola trail_mix raisins dates figs apricots kiwis papayas pomegranates cranberries raspberries blackberries zucchini eggplant asparagus cauliflower cabbage celery radishes beets pumpkin squash"
 )
 
 #: Activities as (base, past, -ing) forms.
@@ -302,7 +306,8 @@ TOPICS: tuple[str, ...] = _words(
     "car_loan credit_card bank_account savings pension inheritance will estate "
     "garage_sale yard_sale auction fundraiser charity volunteer_work internship "
     "apprenticeship training orientation seminar workshop lecture course semester "
-    "homework assignment quiz essay report budget_meeting performance_review"
+    "homework assignment quiz essay report budget_meeting performance_review "
+    "housewarming baby_shower bachelor_party christening bar_mitzvah prom homecoming recital_rehearsal science_fair spelling_bee book_club potluck bake_sale blood_drive town_meeting jury_duty court_date parole_hearing custody_hearing open_house home_inspection closing appraisal audit tax_return refinancing bankruptcy settlement negotiation ultimatum apology confession eulogy sermon"
 )
 
 #: Times and moments.
@@ -324,7 +329,8 @@ DESCRIPTIONS: tuple[str, ...] = _words(
     "flat thick thin empty full clean dirty wet dry hot cold warm cool spare extra "
     "second third other usual same whole half broken shiny striped spotted plain "
     "fancy cheap expensive borrowed rented folding portable electric manual digital "
-    "antique modern vintage used secondhand handmade homemade"
+    "antique modern vintage used secondhand handmade homemade "
+    "crooked dented scratched faded polished rusty dusty sticky fuzzy soggy crumpled wrinkled tangled spotless lopsided oversized miniature waterproof foldable adjustable detachable rechargeable"
 )
 
 #: Family names (``Mrs. Hoffman``, ``the Garcias``).
