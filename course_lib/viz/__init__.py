@@ -1,9 +1,11 @@
-"""Figures of the course: audio views (``viz.audio``) and result charts (``viz.results``).
+"""Figures of the course: audio views (``viz.audio``), result charts (``viz.results``) and the
+generated corpora's hidden world (``viz.corpus``).
 
 Every function returns a matplotlib Figure (or draws into a given ``ax``).
 """
 
 from course_lib.viz.audio import plot_audio_overview, plot_logmel, plot_mfcc, plot_waveform
+from course_lib.viz.corpus import plot_emotion_space
 from course_lib.viz.results import (
     per_class_table,
     plot_attention,
@@ -22,6 +24,7 @@ __all__ = [
     "plot_attention",
     "plot_audio_overview",
     "plot_confusion_matrix",
+    "plot_emotion_space",
     "plot_f1_vs_conv_length",
     "plot_f1_vs_crop_length",
     "plot_learning_curves",

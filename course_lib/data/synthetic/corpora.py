@@ -53,7 +53,7 @@ from course_lib.fsutil import (
 PRESETS: tuple[str, ...] = ("tiny", "full")
 
 #: Bumped whenever generated files change for a given preset and seed.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 
 CORPUS_FILE = "corpus.json"
 MANIFEST_FILE = "corpus_manifest.tsv"
