@@ -9,6 +9,11 @@
   regenerates); a folder holding anything the generator did not write is
   always refused, and nothing in it is touched.
 * ``data verify DIR`` re-hashes a generated corpus against its manifest.
+* ``data stats DIR [--json]`` prints the facts of every corpus in ``DIR``
+  (durations, vocabulary, overlap, ``xxx`` share, clipping, clips per speaker,
+  class shares...) and ``data probe DIR [--json]`` the scores of linear probes on
+  observable features per modality and fused, with the generator's oracle where
+  a ground truth is present (:mod:`course_lib.data.diagnostics`).
 * ``data info DIR`` prints, for each corpus found in ``DIR`` (IEMOCAP-like,
   MOSI/MOSEI pickles, MVSA Single/Multiple), counts per split, class and
   speaker, and durations where the format has them.
@@ -20,7 +25,9 @@ import argparse
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from course_lib.data.synthetic.corpora import CORPORA, PRESETS, VARIANTS
 
@@ -59,6 +66,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     verify = commands.add_parser("verify", help="check a generated corpus file by file against its manifest")
     verify.add_argument("dir", type=Path, help="generated corpus folder (e.g. data/corpora/tiny)")
     verify.set_defaults(func=run_verify)
+    for name, text in (
+        ("stats", "facts of every corpus in DIR (durations, vocabulary, label shares, speakers...)"),
+        ("probe", "linear probes per modality, fused, and the generator's oracle, on validation and test"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument("dir", type=Path, help="data or corpus folder (e.g. data/corpora/full)")
+        command.add_argument("--json", action="store_true", help="print one JSON object")
+        command.set_defaults(func=run_diagnostics, diagnostic=name)
     info = commands.add_parser("info", help="counts per split, class and speaker of the corpora in DIR")
     info.add_argument("dir", type=Path, help="corpus folder (e.g. data/corpora/tiny)")
     info.set_defaults(func=run_info)
@@ -197,18 +212,52 @@ def mvsa_info(root: Path, variant: str) -> list[str]:
     return lines
 
 
-def describe(folder: Path) -> list[str]:
-    """Summary lines of every corpus found in ``folder``."""
-    sections: list[tuple[str, Callable[[], list[str]]]] = []
+@dataclass(frozen=True)
+class FoundCorpus:
+    """A corpus found in a folder: its report key, kind (iemocap, mmsa, mvsa), path and MVSA variant."""
+
+    key: str
+    kind: str
+    path: Path
+    variant: str = ""
+
+
+def find_corpora(folder: Path, all_pickles: bool = False) -> list[FoundCorpus]:
+    """Every IEMOCAP tree, MMSA pickle and MVSA tree in ``folder`` (the layout of the real datasets).
+
+    Args:
+        folder: A data or corpus folder.
+        all_pickles: Every ``*_50.pkl`` (aligned and unaligned); otherwise one
+            per MMSA folder, the aligned file when there is one.
+    """
+    found = []
     for candidate in (folder, folder / "IEMOCAP_full_release"):
         if candidate.is_dir() and any(candidate.glob("Session[0-9]*")):
-            sections.append(("IEMOCAP", lambda c=candidate: iemocap_info(c)))
+            found.append(FoundCorpus("iemocap", "iemocap", candidate))
             break
-    for pickle_path in sorted(folder.glob("*/*_50.pkl")) + sorted(folder.glob("*_50.pkl")):
-        sections.append((str(pickle_path), lambda p=pickle_path: mmsa_info(p)))
+    pickles = sorted(folder.glob("*/*_50.pkl")) + sorted(folder.glob("*_50.pkl"))
+    if not all_pickles:
+        per_folder: dict[Path, Path] = {}
+        for path in pickles:  # sorted: aligned_50 before unaligned_50
+            per_folder.setdefault(path.parent, path)
+        pickles = list(per_folder.values())
+    for path in pickles:
+        key = str(path) if all_pickles else (path.parent.name if path.parent != folder else path.stem)
+        found.append(FoundCorpus(key, "mmsa", path))
     for name, variant in (("MVSA_Single", "single"), ("MVSA", "multiple")):
         if (folder / name / "labelResultAll.txt").is_file():
-            sections.append((name, lambda r=folder / name, v=variant: mvsa_info(r, v)))
+            found.append(FoundCorpus(f"mvsa_{variant}", "mvsa", folder / name, variant))
+    return found
+
+
+def describe(folder: Path) -> list[str]:
+    """Summary lines of every corpus found in ``folder``."""
+    describers: dict[str, Callable[[FoundCorpus], list[str]]] = {
+        "iemocap": lambda c: iemocap_info(c.path),
+        "mmsa": lambda c: mmsa_info(c.path),
+        "mvsa": lambda c: mvsa_info(c.path, c.variant),
+    }
+    sections = [(c.key, lambda c=c: describers[c.kind](c)) for c in find_corpora(folder, all_pickles=True)]
     lines: list[str] = []
     record = folder / "corpus.json"
     if record.is_file():
@@ -236,4 +285,57 @@ def run_info(args: argparse.Namespace) -> int:
         print(f"no IEMOCAP, MMSA or MVSA corpus found in {folder}")
         return 1
     print("\n".join(lines))
+    return 0
+
+
+def diagnose(folder: Path, which: str) -> dict[str, Any]:
+    """``{corpus key: stats or probe result}`` for every corpus in ``folder``.
+
+    Args:
+        folder: A data or corpus folder.
+        which: ``"stats"`` or ``"probe"``.
+    """
+    from course_lib.data.diagnostics import iemocap as iemocap_diag
+    from course_lib.data.diagnostics import mmsa as mmsa_diag
+    from course_lib.data.diagnostics import mvsa as mvsa_diag
+
+    functions: dict[tuple[str, str], Callable[[FoundCorpus], dict[str, Any]]] = {
+        ("iemocap", "stats"): lambda c: iemocap_diag.iemocap_stats(c.path),
+        ("iemocap", "probe"): lambda c: iemocap_diag.iemocap_probe(c.path),
+        ("mmsa", "stats"): lambda c: mmsa_diag.mmsa_stats(c.path),
+        ("mmsa", "probe"): lambda c: mmsa_diag.mmsa_probe(c.path),
+        ("mvsa", "stats"): lambda c: mvsa_diag.mvsa_stats(c.path, c.variant),
+        ("mvsa", "probe"): lambda c: mvsa_diag.mvsa_probe(c.path, c.variant),
+    }
+    return {c.key: functions[(c.kind, which)](c) for c in find_corpora(folder)}
+
+
+def _tree_lines(value: Any, indent: int = 0) -> list[str]:
+    """Nested dicts as indented ``key: value`` lines (floats with 3 decimals)."""
+    pad = "  " * indent
+    if isinstance(value, dict):
+        lines = []
+        for key, item in value.items():
+            if isinstance(item, dict):
+                lines += [f"{pad}{key}:", *_tree_lines(item, indent + 1)]
+            else:
+                lines.append(f"{pad}{key}: {_tree_lines(item)[0]}")
+        return lines
+    if isinstance(value, float):
+        return [f"{value:.3f}"]
+    if isinstance(value, list):
+        return ["[" + ", ".join(_tree_lines(v)[0] for v in value) + "]"]
+    return [str(value)]
+
+
+def run_diagnostics(args: argparse.Namespace) -> int:
+    """Print ``data stats`` or ``data probe`` of the corpora in ``args.dir``; 1 when none is found."""
+    folder = Path(args.dir).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no such folder: {folder}")
+    report = diagnose(folder, args.diagnostic)
+    if not report:
+        print(f"no IEMOCAP, MMSA or MVSA corpus found in {folder}")
+        return 1
+    print(json.dumps(report, indent=1, sort_keys=False) if args.json else "\n".join(_tree_lines(report)))
     return 0

@@ -104,3 +104,24 @@ def test_make_if_missing_generates_once(tmp_path, capsys, small_tiny):
     assert args.func(args) == 0
     assert record.stat().st_mtime_ns == first, "a complete corpus must not be regenerated"
     assert "ready in" in capsys.readouterr().out
+
+
+def test_stats_and_probe_print_one_json_object_per_corpus_found(tmp_path, capsys):
+    import json
+
+    from course_lib.__main__ import main
+    from course_lib.data.synthetic.mvsa_gen import write_mvsa_corpus
+
+    write_mvsa_corpus(tmp_path, "tiny", seed=0, progress=False)
+    assert main(["data", "stats", str(tmp_path), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert set(stats) == {"mvsa_single", "mvsa_multiple"}
+    assert main(["data", "probe", str(tmp_path), "--json"]) == 0
+    probe = json.loads(capsys.readouterr().out)
+    assert {"text", "image", "fused"} <= set(probe["mvsa_single"]["test"])
+    assert main(["data", "stats", str(tmp_path)]) == 0
+    assert "mvsa_single:" in capsys.readouterr().out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["data", "probe", str(empty)]) == 1
+    assert main(["data", "probe", str(tmp_path / "missing")]) == 2
