@@ -24,7 +24,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -141,6 +141,11 @@ class Vocabulary:
         """Tokenize with this vocabulary's settings."""
         return tokenize(text, self.lower, self.keep_tags, self.punctuation)
 
+    def unknown_share(self, texts: Iterable[str]) -> float:
+        """Share of the tokens of ``texts`` that are not in the vocabulary (they become ``<unk>``)."""
+        tokens = [token for text in texts for token in self.tokenize(text)]
+        return sum(token not in self.index for token in tokens) / max(len(tokens), 1)
+
     def encode(self, text: str) -> list[int]:
         """Token ids of ``text`` (``[unk_id]`` for an empty text)."""
         ids = [self.index.get(token, self.unk_id) for token in self.tokenize(text)]
@@ -231,6 +236,22 @@ def glove_index() -> dict[str, int]:
     _, index_file = assets.glove_files()
     words = pd.read_parquet(index_file)["index"].tolist()
     return {word: row for row, word in enumerate(words)}
+
+
+def split_on_words_only(text: str) -> list[str]:
+    """A naive tokenizer kept for comparison: lower-case words and punctuation, contractions whole.
+
+    ``"Don't go!"`` -> ``["don't", "go", "!"]``: GloVe has no vector for ``don't``,
+    which is why :func:`tokenize` splits clitics instead.
+    """
+    return re.findall(r"[\w']+|[^\w\s]", text.lower())
+
+
+def glove_token_share(texts: Iterable[str], tokenizer: Callable[[str], list[str]] = tokenize) -> float:
+    """Share of the tokens of ``texts`` (split by ``tokenizer``) that have a GloVe vector."""
+    words = glove_index()
+    tokens = [token for text in texts for token in tokenizer(text)]
+    return sum(token in words for token in tokens) / max(len(tokens), 1)
 
 
 @dataclass

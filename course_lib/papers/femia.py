@@ -120,6 +120,22 @@ def _gap(a: str, b: str) -> float:
 
 
 CLAIMS: dict[str, Claim] = {
+    "small_text_comparable_to_large": Claim(
+        "small_text_comparable_to_large",
+        "the small BiLSTM and the large pretrained text model (ALBERT) are comparable (class weights)",
+        "Table 2, Section 6",
+        "similar",
+        _gap("BiLSTM (cw)", "ALBERT (cw)"),
+        DERIVED_NOTE,
+    ),
+    "class_weights_help_large_text": Claim(
+        "class_weights_help_large_text",
+        "class weights improve the large pretrained text model (ALBERT)",
+        "Table 2, Section 6",
+        "greater",
+        _gap("ALBERT (cw)", "ALBERT"),
+        DERIVED_NOTE,
+    ),
     "text_beats_audio": Claim(
         "text_beats_audio",
         "the text model (BiLSTM) scores above the best audio model (wav2vec)",
@@ -185,6 +201,22 @@ CLAIMS: dict[str, Claim] = {
         "hap is the worst-recognised class (its F1 minus the lowest other class's F1 is negative)",
         "Tables 2-4",
         "less",
+    ),
+}
+
+#: Questions the course asks beside the paper's claims (no paper value; tested the same way).
+COURSE_QUESTIONS: dict[str, Claim] = {
+    "glove_helps_bilstm": Claim(
+        "glove_helps_bilstm",
+        "(course question) GloVe initialisation helps the BiLSTM compared with random embeddings",
+        "course",
+        "greater",
+    ),
+    "finetuning_glove_helps": Claim(
+        "finetuning_glove_helps",
+        "(course question) fine-tuning the GloVe vectors beats keeping them frozen",
+        "course",
+        "greater",
     ),
 }
 

@@ -317,6 +317,38 @@ def plot_attention(
     return _release(fig, owned)
 
 
+def plot_embedding_2d(
+    vectors: Any,
+    labels: Sequence[str],
+    classes: Sequence[str] = IEMOCAP_CLASSES,
+    title: str | None = None,
+    seed: int = 0,
+    ax: Axes | None = None,
+) -> Figure:
+    """Project embeddings to two dimensions (PCA) and scatter them, one colour per class.
+
+    Args:
+        vectors: ``(N, D)`` embeddings (array or tensor).
+        labels: ``N`` class names.
+        classes: Classes drawn, in legend order.
+        title: Axes title (default: the embedding size and "PCA").
+        seed: Seed of the PCA solver.
+        ax: Axes to draw into.
+    """
+    from sklearn.decomposition import PCA
+
+    values = np.asarray(vectors.detach().cpu() if hasattr(vectors, "detach") else vectors, dtype=float)
+    points = PCA(n_components=2, random_state=seed).fit_transform(values)
+    labels = np.asarray(labels)
+    fig, ax, owned = _figure(ax, (6.0, 4.5))
+    for name in classes:
+        chosen = labels == name
+        ax.scatter(points[chosen, 0], points[chosen, 1], s=14, label=name, alpha=0.8)
+    ax.set(title=title or f"{values.shape[1]}-d embeddings, PCA", xlabel="PC 1", ylabel="PC 2")
+    ax.legend(fontsize=8, ncols=2)
+    return _release(fig, owned)
+
+
 def plot_learning_curves(
     history: Sequence[Mapping[str, float]],
     metric: str = "val_weighted_f1",

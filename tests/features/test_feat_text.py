@@ -201,3 +201,15 @@ def test_unknown_hub_model_fails_clearly_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(OSError, match="cannot load the tokenizer 'no-such-org/no-such-model'"):
         T.TextEncoder("no-such-org/no-such-model")
+
+
+def test_naive_tokenizer_loses_glove_vectors_that_clitic_splitting_keeps():
+    texts = ["I don't know.", "It's fine, isn't it?"]
+    assert T.split_on_words_only("Don't go!") == ["don't", "go", "!"]
+    assert T.glove_token_share(texts) == 1.0
+    assert T.glove_token_share(texts, T.split_on_words_only) < 1.0
+
+
+def test_unknown_share_of_a_vocabulary():
+    vocab = T.build_vocabulary(["good day", "bad day"])
+    assert vocab.unknown_share(["good night"]) == 0.5 and vocab.unknown_share([]) == 0.0

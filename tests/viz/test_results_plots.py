@@ -116,3 +116,11 @@ def test_attention_heatmap_shows_every_weight():
     assert [t.get_text() for t in ax.texts] == ["1.00", "0.00", "0.25", "0.75"]
     with pytest.raises(ValueError, match="labels"):
         viz.plot_attention(weights, ["q"], ["k1", "k2"])
+
+
+def test_embedding_scatter_has_one_series_per_class():
+    rng = np.random.default_rng(0)
+    fig = viz.plot_embedding_2d(rng.normal(size=(12, 5)), ["neu", "fru", "ang"] * 4, CLASSES)
+    ax = fig.axes[0]
+    assert [c.get_label() for c in ax.collections] == list(CLASSES)
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 12
