@@ -602,3 +602,50 @@ class AudioFeatures:
         if self.pooled:
             return [np.concatenate([f.mean(0), f.std(0)]).astype(np.float32) for f in feats]
         return feats
+
+
+# --------------------------------------------------------------------------- lesson helpers
+
+
+def summary_table(waves: Sequence[np.ndarray], config: FrequencyConfig = FrequencyConfig()) -> Any:
+    """The 20 utterance statistics of :func:`statistical_features` as a pandas table.
+
+    Columns are ``<summary>_<statistic>`` (e.g. ``std_rms``), one row per utterance.
+    """
+    import pandas as pd
+
+    _, summaries = statistical_features(waves, config)
+    names = [f"{summary}_{stat}" for summary in SUMMARY_NAMES for stat in STAT_NAMES]
+    return pd.DataFrame(summaries, columns=names)
+
+
+def compare_backends(
+    waves: Sequence[np.ndarray], kinds: Sequence[str] = KINDS, config: FrequencyConfig = FrequencyConfig()
+) -> Any:
+    """Compute every kind with both backends; a pandas table of their agreement and speed.
+
+    Columns: ``shape of one turn``, ``max |torchaudio - librosa|``, ``relative to the
+    largest value``, ``torchaudio s``, ``librosa s``.
+    """
+    import time
+
+    import pandas as pd
+
+    rows = {}
+    for kind in kinds:
+        timed = {}
+        for backend in ("torchaudio", "librosa"):
+            started = time.perf_counter()
+            timed[backend] = frequency_features(waves, kind, config, backend=backend)
+            timed[f"{backend} s"] = time.perf_counter() - started
+        fast, reference = timed["torchaudio"], timed["librosa"]
+        scale = max(float(np.abs(r).max()) for r in reference) or 1.0
+        error = max(float(np.abs(f - r).max()) for f, r in zip(fast, reference))
+        rows[kind] = {
+            "shape of one turn": str(fast[0].shape),
+            "max |torchaudio - librosa|": error,
+            "relative to the largest value": error / scale,
+            "torchaudio s": timed["torchaudio s"],
+            "librosa s": timed["librosa s"],
+        }
+    return pd.DataFrame(rows).T

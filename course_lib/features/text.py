@@ -247,6 +247,41 @@ def split_on_words_only(text: str) -> list[str]:
     return re.findall(r"[\w']+|[^\w\s]", text.lower())
 
 
+NEGATORS = frozenset({"not", "n't", "never", "no"})
+
+
+@lru_cache(maxsize=1)
+def _valence_words() -> dict[str, int]:
+    from course_lib.data.synthetic import lexicon
+
+    words: dict[str, int] = {}
+    for table in (lexicon.FEELINGS, lexicon.JUDGEMENTS):
+        for (valence, _), entries in table.items():
+            for word in entries:
+                if valence in ("neg", "pos") and " " not in word:
+                    words[word] = -1 if valence == "neg" else 1
+    return words
+
+
+def lexicon_polarity(text: str) -> int:
+    """-1, 0 or +1: the sign of (positive - negative) emotion words of ``text``.
+
+    Words come from the course's lists of feeling and judging words (grouped by
+    valence); a word within three tokens after a negator (*not*, *n't*,
+    *never*, *no*) counts with the opposite sign ("not happy" is negative). A
+    crude reading of what the *words* say, used to probe what other features know
+    about them.
+    """
+    valence = _valence_words()
+    tokens = tokenize(text, punctuation=False)
+    total = 0
+    for i, token in enumerate(tokens):
+        if token in valence:
+            negated = any(t in NEGATORS for t in tokens[max(0, i - 3) : i])
+            total += -valence[token] if negated else valence[token]
+    return int(np.sign(total))
+
+
 def glove_token_share(texts: Iterable[str], tokenizer: Callable[[str], list[str]] = tokenize) -> float:
     """Share of the tokens of ``texts`` (split by ``tokenizer``) that have a GloVe vector."""
     words = glove_index()

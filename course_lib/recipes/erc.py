@@ -405,6 +405,54 @@ class ERCData:
                     previous = turn.label
         return groups
 
+    def word_probe(self, choices: Sequence[str] = ("whisper", "stats"), crop_seconds: float = 3.0) -> Any:
+        """How well each audio feature set decodes what the *words* say: a linear probe of transcript polarity.
+
+        The target is :func:`course_lib.features.text.lexicon_polarity` of each
+        labelled turn with a non-zero polarity; the features are the turn's audio
+        features pooled over time (mean and std of frames). A logistic regression
+        is trained on the training turns (regularisation chosen on validation) and
+        scored on the test turns. An audio feature set far above the majority
+        share reads the words, so "audio-only" results built on it are partly text.
+
+        Returns:
+            A pandas table per feature set: turns, test accuracy, majority share.
+        """
+        import pandas as pd
+
+        from course_lib.data.diagnostics.linear import fit_linear_probe
+        from course_lib.features.text import lexicon_polarity
+
+        polar = {
+            split: [(u, lexicon_polarity(u.text)) for u in self.labelled(split)]
+            for split in ("train", "valid", "test")
+        }
+        polar = {split: [(u, p) for u, p in pairs if p != 0] for split, pairs in polar.items()}
+        targets = {split: [p for _, p in pairs] for split, pairs in polar.items()}
+        rows = {}
+        for choice in choices:
+            features = self.audio_features(choice, crop_seconds)
+            pooled = {
+                split: np.stack([_pool(features[u.id].numpy()) for u, _ in pairs])
+                for split, pairs in polar.items()
+            }
+            fit = fit_linear_probe(
+                pooled["train"],
+                targets["train"],
+                pooled["valid"],
+                targets["valid"],
+                pooled["test"],
+                targets["test"],
+            )
+            majority = max(targets["test"].count(-1), targets["test"].count(1)) / max(len(targets["test"]), 1)
+            rows[choice] = {
+                "train turns": len(targets["train"]),
+                "test turns": len(targets["test"]),
+                "test accuracy": fit["test"]["accuracy"],
+                "majority share": majority,
+            }
+        return pd.DataFrame(rows).T
+
     def glove(self):
         """GloVe rows for :attr:`vocab` (a :class:`course_lib.features.text.GloveResult`), computed once."""
         if self._glove is None:
@@ -515,6 +563,11 @@ class ERCData:
         return self._standardise(
             {u.id: np.asarray(features[i], dtype=np.float32) for i, u in enumerate(turns)}
         )
+
+
+def _pool(values: np.ndarray) -> np.ndarray:
+    """A vector as it is; frames ``(T, F)`` as the concatenated mean and std over time ``(2F,)``."""
+    return values if values.ndim == 1 else np.concatenate([values.mean(0), values.std(0)])
 
 
 def _run_corpus(run: Any, progress: bool) -> Path:

@@ -4,11 +4,12 @@ generated corpora's hidden world (``viz.corpus``).
 Every function returns a matplotlib Figure (or draws into a given ``ax``).
 """
 
-from course_lib.viz.audio import plot_audio_overview, plot_logmel, plot_mfcc, plot_waveform
+from course_lib.viz.audio import plot_audio_overview, plot_chroma, plot_logmel, plot_mfcc, plot_waveform
 from course_lib.viz.corpus import plot_emotion_space
 from course_lib.viz.results import (
     per_class_table,
     plot_attention,
+    plot_by_class,
     plot_confusion_matrix,
     plot_embedding_2d,
     plot_f1_vs_conv_length,
@@ -24,6 +25,8 @@ __all__ = [
     "per_class_table",
     "plot_attention",
     "plot_audio_overview",
+    "plot_by_class",
+    "plot_chroma",
     "plot_confusion_matrix",
     "plot_embedding_2d",
     "plot_emotion_space",

@@ -114,6 +114,28 @@ def plot_mfcc(
     )
 
 
+PITCH_CLASSES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+
+
+def plot_chroma(
+    chroma: np.ndarray,
+    sample_rate: int = SAMPLE_RATE,
+    hop_length: int = HOP_LENGTH,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Chroma as an image: the 12 pitch classes against time.
+
+    Shape:
+        chroma ``(12, frames)``
+    """
+    ax = _plot_matrix(
+        chroma, ax, sample_rate, hop_length, "pitch class", title or "Chroma", "share", "viridis"
+    )
+    ax.set_yticks(range(len(PITCH_CLASSES)), PITCH_CLASSES)
+    return ax
+
+
 def plot_audio_overview(wav: np.ndarray, sample_rate: int = SAMPLE_RATE, title: str | None = None) -> Any:
     """Waveform, log-Mel and MFCC of one utterance in one figure (torchaudio backend features).
 

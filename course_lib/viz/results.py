@@ -349,6 +349,33 @@ def plot_embedding_2d(
     return _release(fig, owned)
 
 
+def plot_by_class(
+    table: Any,
+    columns: Sequence[str],
+    labels: Sequence[str],
+    classes: Sequence[str] = IEMOCAP_CLASSES,
+    titles: Sequence[str] | None = None,
+) -> Figure:
+    """One box plot per column: the column's values grouped by class.
+
+    Args:
+        table: A pandas table (one row per item).
+        columns: Columns to draw, one panel each.
+        labels: The class of each row.
+        classes: Classes drawn, in order (absent ones are skipped).
+        titles: Panel titles (default: the column names).
+    """
+    labels = np.asarray(labels)
+    present = [c for c in classes if c in set(labels)]
+    fig, axes = plt.subplots(
+        1, len(columns), figsize=(5 * len(columns), 3.4), layout="constrained", squeeze=False
+    )
+    for ax, column, title in zip(axes[0], columns, titles or columns):
+        ax.boxplot([np.asarray(table[column])[labels == c] for c in present], tick_labels=present)
+        ax.set_title(title)
+    return _release(fig, True)
+
+
 def plot_learning_curves(
     history: Sequence[Mapping[str, float]],
     metric: str = "val_weighted_f1",

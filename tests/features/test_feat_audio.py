@@ -267,3 +267,12 @@ def test_extractor_frames_are_the_transposed_features(wav_files, backend):
     for time_major, feature_major in zip(frames, direct):
         assert time_major.flags["C_CONTIGUOUS"]
         np.testing.assert_array_equal(time_major, feature_major.T)
+
+
+def test_summary_table_and_backend_comparison(make_tone):
+    waves = [make_tone(0.5, 200), make_tone(0.8, 300)]
+    table = A.summary_table(waves)
+    assert table.shape == (2, 20) and "std_rms" in table.columns
+    agreement = A.compare_backends(waves, kinds=("mfcc", "chroma"))
+    assert list(agreement.index) == ["mfcc", "chroma"]
+    assert (agreement["relative to the largest value"] < 1e-3).all()

@@ -213,3 +213,11 @@ def test_naive_tokenizer_loses_glove_vectors_that_clitic_splitting_keeps():
 def test_unknown_share_of_a_vocabulary():
     vocab = T.build_vocabulary(["good day", "bad day"])
     assert vocab.unknown_share(["good night"]) == 0.5 and vocab.unknown_share([]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "polarity"),
+    [("I'm so happy today!", 1), ("This is terrible.", -1), ("I'm not happy.", -1), ("We went to the shop.", 0)],
+)
+def test_lexicon_polarity_reads_the_words_with_negation(sentence, polarity):
+    assert T.lexicon_polarity(sentence) == polarity

@@ -286,3 +286,9 @@ def test_window_table_and_context_groups(data):
     assert (by_group["accuracy"] * by_group["turns"]).sum() / len(result.test_ids) == pytest.approx(
         result.test["accuracy"]
     )
+
+
+def test_word_probe_reports_accuracy_and_the_majority_share(data):
+    table = data.word_probe(("stats",), crop_seconds=1.0)
+    row = table.loc["stats"]
+    assert row["test turns"] > 0 and 0.0 <= row["test accuracy"] <= 1.0 and 0.5 <= row["majority share"] <= 1.0

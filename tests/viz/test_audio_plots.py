@@ -54,3 +54,10 @@ def test_bad_shapes_are_refused():
         V.plot_waveform(np.zeros((2, 10)))
     with pytest.raises(ValueError, match="frames"):
         V.plot_logmel(np.zeros(10))
+
+
+def test_chroma_plot_labels_the_pitch_classes():
+    from course_lib.viz.audio import PITCH_CLASSES, plot_chroma
+
+    ax = plot_chroma(np.random.default_rng(0).random((12, 50)))
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(PITCH_CLASSES)

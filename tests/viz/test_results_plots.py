@@ -124,3 +124,12 @@ def test_embedding_scatter_has_one_series_per_class():
     ax = fig.axes[0]
     assert [c.get_label() for c in ax.collections] == list(CLASSES)
     assert sum(len(c.get_offsets()) for c in ax.collections) == 12
+
+
+def test_box_plots_by_class_one_panel_per_column():
+    import pandas as pd
+
+    table = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [4.0, 3.0, 2.0, 1.0]})
+    fig = viz.plot_by_class(table, ["a", "b"], ["neu", "neu", "fru", "fru"], CLASSES)
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["neu", "fru"]
