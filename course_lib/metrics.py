@@ -163,6 +163,32 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int, normalize: str 
     return skm.confusion_matrix(true, pred, labels=list(range(num_classes)), normalize=normalize)
 
 
+def pair_confusion(matrix: Any, classes: Sequence[str], a: str, b: str) -> float:
+    """Share of the turns of classes ``a`` and ``b`` predicted as the other one of the pair.
+
+    Args:
+        matrix: Confusion counts, rows = true class. Shape: ``(C, C)``.
+        classes: Class names in the matrix's order.
+        a, b: The pair.
+
+    Returns:
+        ``(m[a, b] + m[b, a]) / (turns of a + turns of b)``; NaN when neither class occurs.
+    """
+    m = np.asarray(matrix, dtype=float)
+    i, j = list(classes).index(a), list(classes).index(b)
+    total = m[i].sum() + m[j].sum()
+    return float((m[i, j] + m[j, i]) / total) if total else float("nan")
+
+
+def most_confused(matrix: Any, classes: Sequence[str], top: int = 3) -> list[tuple[str, str, float]]:
+    """The ``top`` largest off-diagonal shares ``(true class, predicted class, share of the true class)``."""
+    m = np.asarray(matrix, dtype=float)
+    rates = m / np.maximum(m.sum(axis=1, keepdims=True), 1)
+    np.fill_diagonal(rates, -1.0)
+    order = np.argsort(rates, axis=None)[::-1][:top]
+    return [(classes[i], classes[j], float(rates[i, j])) for i, j in zip(*np.unravel_index(order, m.shape))]
+
+
 def classification_report(
     y_true: Any, y_pred: Any, labels: Sequence[str], as_dict: bool = True, digits: int = 3
 ) -> dict[str, Any] | str:

@@ -390,6 +390,14 @@ class ERCData:
         ]
         return pd.DataFrame(rows).rename_axis("slot")
 
+    def context_of(self, turn_id: str, n: int = 2) -> list[str]:
+        """The ``n`` turns before ``turn_id`` in its dialogue as ``"speaker (label): text"`` lines."""
+        turn = self.turn(turn_id)
+        dialogue = next(d for d in self.dialogues if d.id == turn.dialogue_id)
+        position = [u.id for u in dialogue.utterances].index(turn_id)
+        before = dialogue.utterances[max(0, position - n) : position]
+        return [f"{u.speaker} ({u.label or 'not scored'}): {u.text}" for u in before]
+
     def context_groups(self, split: str = "test") -> dict[str, str]:
         """Labelled turn id -> ``"first scored turn"``, ``"emotion continues"`` or ``"emotion changes"``.
 
@@ -767,6 +775,27 @@ class ERCResult:
                 "correct": self.y_true == self.y_pred,
             }
         )
+
+    def predicted(self, turn_id: str) -> str:
+        """The class predicted for a test turn.
+
+        Raises:
+            KeyError: when ``turn_id`` is not a test turn.
+        """
+        if turn_id not in self.test_ids:
+            raise KeyError(f"{turn_id!r} is not a test turn of this run")
+        return str(self.classes[int(self.y_pred[self.test_ids.index(turn_id)])])
+
+    def misclassified(self, prefer: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str, str]]:
+        """Wrong test predictions ``(turn id, true, predicted)``, those within a ``prefer`` pair first."""
+        names = np.asarray(self.classes)
+        wrong = [
+            (turn_id, str(names[t]), str(names[p]))
+            for turn_id, t, p in zip(self.test_ids, self.y_true, self.y_pred)
+            if t != p
+        ]
+        pairs = {frozenset(pair) for pair in prefer}
+        return sorted(wrong, key=lambda item: frozenset(item[1:]) not in pairs)  # stable: keeps test order
 
     def accuracy_by(self, groups: Mapping[str, str]) -> Any:
         """Test accuracy and turn count per group (``groups``: turn id -> group name), as a pandas table."""

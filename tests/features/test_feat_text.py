@@ -217,7 +217,12 @@ def test_unknown_share_of_a_vocabulary():
 
 @pytest.mark.parametrize(
     ("sentence", "polarity"),
-    [("I'm so happy today!", 1), ("This is terrible.", -1), ("I'm not happy.", -1), ("We went to the shop.", 0)],
+    [
+        ("I'm so happy today!", 1),
+        ("This is terrible.", -1),
+        ("I'm not happy.", -1),
+        ("We went to the shop.", 0),
+    ],
 )
 def test_lexicon_polarity_reads_the_words_with_negation(sentence, polarity):
     assert T.lexicon_polarity(sentence) == polarity

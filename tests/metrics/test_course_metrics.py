@@ -160,3 +160,13 @@ def test_regression_metrics_all_zero_labels_give_nan_non0():
     result = metrics.regression_metrics([0.0, 0.0], [0.5, -0.5])
     assert math.isnan(result["acc2_non0"]) and math.isnan(result["f1_non0"])
     assert result["acc2_has0"] == pytest.approx(0.5)
+
+
+def test_pair_confusion_and_most_confused():
+    from course_lib.metrics import most_confused, pair_confusion
+
+    classes = ("hap", "exc", "sad")
+    matrix = np.array([[6, 4, 0], [2, 8, 0], [0, 1, 9]])
+    assert pair_confusion(matrix, classes, "hap", "exc") == pytest.approx(6 / 20)
+    assert math.isnan(pair_confusion(np.zeros((3, 3)), classes, "hap", "exc"))
+    assert most_confused(matrix, classes, top=2) == [("hap", "exc", 0.4), ("exc", "hap", 0.2)]

@@ -291,4 +291,19 @@ def test_window_table_and_context_groups(data):
 def test_word_probe_reports_accuracy_and_the_majority_share(data):
     table = data.word_probe(("stats",), crop_seconds=1.0)
     row = table.loc["stats"]
-    assert row["test turns"] > 0 and 0.0 <= row["test accuracy"] <= 1.0 and 0.5 <= row["majority share"] <= 1.0
+    assert (
+        row["test turns"] > 0 and 0.0 <= row["test accuracy"] <= 1.0 and 0.5 <= row["majority share"] <= 1.0
+    )
+
+
+def test_misclassified_turns_and_their_context(data):
+    result = train_erc(config(text="bilstm_random", audio=None, max_epochs=1), data, seed=0)
+    wrong = result.misclassified(prefer=[("hap", "exc")])
+    assert len(wrong) == int((result.y_true != result.y_pred).sum())
+    in_pair = [frozenset(w[1:]) == frozenset(("hap", "exc")) for w in wrong]
+    assert in_pair == sorted(in_pair, reverse=True)
+    turn_id = wrong[0][0]
+    assert result.predicted(turn_id) == wrong[0][2]
+    assert (
+        all(":" in line for line in data.context_of(turn_id, n=2)) and len(data.context_of(turn_id, n=2)) <= 2
+    )
