@@ -77,3 +77,52 @@ def test_template_cells(path):
     assert any("runtime.setup(" in s or "setup(MODE" in s for s in sources), "a setup cell"
     assert "run.record(" in sources[-1], "the last code cell records the results"
     assert nb.metadata.get("course", {}).get("expects"), "metadata.course.expects declares the results"
+
+
+#: Longest code cell a lesson may have (short cells calling course_lib; the machinery lives in the package).
+MAX_CODE_LINES = 15
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_code_cells_are_short(path):
+    long = [
+        (index, len(cell.source.strip().splitlines()))
+        for index, cell in enumerate(_read(path).cells)
+        if cell.cell_type == "code" and len(cell.source.strip().splitlines()) > MAX_CODE_LINES
+    ]
+    assert not long, f"{path.name}: code cells longer than {MAX_CODE_LINES} lines (cell, lines): {long}"
+
+
+def test_no_helper_is_defined_in_two_notebooks():
+    import re
+
+    defined: dict[str, list[str]] = {}
+    for path in NOTEBOOKS:
+        for cell in _read(path).cells:
+            if cell.cell_type == "code":
+                for name in re.findall(r"^def (\w+)", cell.source, flags=re.MULTILINE):
+                    defined.setdefault(name, []).append(path.stem)
+    repeated = {name: stems for name, stems in defined.items() if len(stems) > 1}
+    assert not repeated, f"helpers defined in several notebooks (move them to course_lib): {repeated}"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem[:2] in ("01", "02", "03", "04", "05")])
+def test_lessons_on_the_paper_record_claims(path):
+    expects = course.read_expectations(path)
+    assert expects.get("claims") == course.CLAIM_RECORDS, f"{path.name} must declare its claims"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_choice_is_made_on_test_scores(path):
+    """Selections (max/min/sorted/idxmax) must not read test scores; Comparison.best() reads validation only."""
+    import re
+
+    choosing = re.compile(r"\b(max|min|sorted|argmax|idxmax|argmin|idxmin)\(")
+    offending = [
+        line.strip()
+        for cell in _read(path).cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if choosing.search(line) and "test" in line
+    ]
+    assert not offending, f"{path.name} chooses on the test split: {offending}"
