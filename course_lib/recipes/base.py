@@ -254,18 +254,25 @@ def compare_configs(
         configs: ``{row name: configuration}``.
         train: ``train(config, seed) -> result`` (see the module docstring).
         seeds: The seeds, the same for every row.
-        verbose: Print one line per row with its time.
+        verbose: Print one line per row with its time, and after the first run
+            an estimate of the time the others will take (from that run's time).
     """
     _check_seeds(seeds)
     runs: dict[str, list[Any]] = {}
     summaries: dict[str, dict[str, Any]] = {}
     seconds: dict[str, float] = {}
+    total_runs = len(configs) * len(seeds)
     for name, config in configs.items():
         started = time.perf_counter()
         runs[name] = []
         for seed in seeds:
             seed_everything(seed)
+            run_started = time.perf_counter()
             runs[name].append(train(config, seed))
+            if verbose and total_runs > 1 and sum(len(r) for r in runs.values()) == 1:
+                first = time.perf_counter() - run_started
+                rest = estimate(total_runs - 1, first, "training")
+                print(f"  first run: {first:.1f} s (features included); {rest} more", flush=True)
         summaries[name] = summarize({r.seed: r.summary() for r in runs[name]})
         seconds[name] = round(time.perf_counter() - started, 2)
         if verbose:

@@ -150,3 +150,10 @@ def test_claims_refuse_rows_evaluated_on_different_items():
 def test_estimate_is_one_readable_line():
     assert estimate(12, 30.0) == "12 runs of training: about 6 min"
     assert estimate(1, 20.0, "feature extraction") == "1 run of feature extraction: about 20 s"
+
+
+def test_verbose_comparisons_estimate_the_remaining_time_after_the_first_run(capsys):
+    compare_configs({"a": ToyConfig(), "b": ToyConfig()}, _toy_train, seeds=(1, 2), verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("  first run:") and "3 runs of training: about" in lines[0]
+    assert lines[1].startswith("  a: 2 seed(s)")
