@@ -3,6 +3,8 @@
 * :mod:`~course_lib.models.text` — BiLSTM (random or GloVe embeddings) and transformer text embedders;
 * :mod:`~course_lib.models.audio` — Conv1D + BiLSTM over frame features, and pooled speech-encoder features;
 * :mod:`~course_lib.models.fusion` — concat, add, cross-attention, late and hybrid fusion;
+* :mod:`~course_lib.models.sequence` — sequence blocks of the MOSI/MOSEI lessons (Conv1D projection,
+  crossmodal attention, LSTM encoder, attention pooling, regression head);
 * :mod:`~course_lib.models.conversation` — the utterance classifier and the conversational model;
 * :mod:`~course_lib.models.registry` — ``available(kind)`` / ``build(kind, name, **kwargs)``.
 
