@@ -8,7 +8,9 @@ Two families:
 * regression on sentiment scores in [-3, 3] (the MOSI/MOSEI lessons): MAE,
   Pearson correlation, Acc2 in both MMSA conventions, Acc5, Acc7 and the
   binary / 7-class weighted precision, recall and F1, gathered by
-  :func:`regression_metrics`.
+  :func:`regression_metrics`; :func:`mosi_table` keeps the five figures the
+  MOSI papers print and :func:`per_group` computes them per user (or any
+  group) with the mean over groups and the pooled figures.
 
 Class labels are integer indices into a tuple of class names (for example
 :data:`course_lib.data.records.IEMOCAP_CLASSES`). Every function accepts
@@ -20,10 +22,11 @@ indices that are not integers or fall outside the class list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn import metrics as skm
 
 ACC2_MODES = ("has0", "non0")
@@ -346,3 +349,74 @@ def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     result["acc7"] = acc7(y_true, y_pred)
     result.update({f"{name}_7": value for name, value in seven_class_prf(y_true, y_pred).items()})
     return result
+
+
+#: The figures of the MOSI/MOSEI papers' tables (MAE, Corr, Acc7, F1, Acc2), in that order, F1 and
+#: Acc2 in both conventions: ``has0`` (0 counts as non-negative) and ``non0`` (0 labels dropped,
+#: the MulT code's ``exclude_zero=True``).
+MOSI_COLUMNS = ("mae", "corr", "acc7", "f1_has0", "f1_non0", "acc2_has0", "acc2_non0")
+#: Row labels of the summary rows of :func:`per_group`.
+MEAN_ROW, POOLED_ROW = "mean over groups", "pooled"
+
+
+def mosi_table(y_true: Any, y_pred: Any) -> dict[str, float]:
+    """The figures a MOSI/MOSEI paper prints, with the Acc2/F1 convention in the name.
+
+    Papers rarely say which convention their Acc2 and F1 use, so both are
+    given: compare with a paper only under the convention it used.
+
+    Returns:
+        ``{name: value}`` for the names of :data:`MOSI_COLUMNS`, in that
+        order; F1 is the weighted binary F1. The ``non0`` entries are NaN
+        when every label is 0, ``corr`` when either side is constant.
+    """
+    figures = regression_metrics(y_true, y_pred)
+    return {name: figures[name] for name in MOSI_COLUMNS}
+
+
+def per_group(
+    y_true: Any,
+    y_pred: Any,
+    groups: Any,
+    metrics: Callable[[Any, Any], dict[str, float]] = mosi_table,
+) -> pd.DataFrame:
+    """Metrics per group (e.g. per user), their mean over groups and the pooled figures.
+
+    The personalisation paper reports the mean over its users of per-user
+    metrics; pooling all clips weighs users by their number of clips
+    instead. Both are given, as rows :data:`MEAN_ROW` and :data:`POOLED_ROW`.
+    A figure undefined in a group (NaN: ``corr`` on one clip or constant
+    predictions, ``non0`` figures when all its labels are 0) is left out of
+    the mean over groups.
+
+    Args:
+        y_true: Labels.
+        y_pred: Predictions.
+        groups: Group of every sample (user ids, draw numbers, ...).
+        metrics: ``(y_true, y_pred) -> {name: value}``, e.g. :func:`regression_metrics`.
+
+    Returns:
+        One row per group in order of first appearance, then the two summary
+        rows; one column per figure plus ``n``, the number of samples (all
+        of them on the summary rows).
+
+    Raises:
+        ValueError: for invalid labels or predictions (see :func:`_pair`), or
+            ``groups`` of another length.
+    """
+    true, pred = _pair(y_true, y_pred)
+    labels = _as_array(groups)
+    if labels.shape != true.shape:
+        raise ValueError(f"groups has {labels.shape[0]} entries but y_true has {true.shape[0]}")
+    rows = {}
+    for group in pd.unique(labels):
+        chosen = labels == group
+        rows[group] = {**metrics(true[chosen], pred[chosen]), "n": int(chosen.sum())}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    summary = {
+        MEAN_ROW: {**table.mean().to_dict(), "n": true.size},
+        POOLED_ROW: {**metrics(true, pred), "n": true.size},
+    }
+    table = pd.concat([table, pd.DataFrame.from_dict(summary, orient="index")])
+    table.index.name = "group"
+    return table
