@@ -101,3 +101,22 @@ def test_kshot_draws_need_a_query_clip():
     for k, n_draws in ((0, 1), (1, 0)):
         with pytest.raises(ValueError, match="must be >= 1"):
             kshot_draws(list(range(5)), k=k, n_draws=n_draws, seed=0)
+
+
+@pytest.mark.slow
+def test_five_shot_protocol_on_a_generated_tiny_mosi(tmp_path):
+    from course_lib.data import mmsa
+    from course_lib.data.synthetic import mmsa_gen
+
+    mmsa_gen.write_mmsa_corpus(
+        tmp_path, "tiny", seed=5, progress=False, corpora={"MOSI": mmsa_gen.PRESETS["tiny"]["MOSI"]}
+    )
+    corpus = mmsa.load(tmp_path / "MOSI" / "aligned_50.pkl")
+    users = target_users(corpus["test"], 4, min_clips=6)
+    train, valid, held_out = leave_users_out(corpus, users)
+    assert len(train) == len(corpus["train"]) and len(valid) == len(corpus["valid"])  # split by video
+    assert sum(map(len, held_out.values())) == len(corpus["test"])
+    for index, user in enumerate(users):
+        for support, query in kshot_draws(held_out[user], k=5, n_draws=3, seed=(0, index)):
+            assert len(support) == 5 and len(query) >= 1
+            assert {s.video_id for s in support + query} == {user}
