@@ -44,7 +44,7 @@ __all__ = [
 READOUTS = ("last", "mean", "max")
 
 
-def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
+def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:
     """Fixed sinusoidal position encodings (Vaswani et al., 2017), positions from 0.
 
     Channel ``2i`` holds ``sin(t / 10000^(2i / dim))`` and channel ``2i + 1``
@@ -53,9 +53,10 @@ def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
     Shape:
         ``(length, dim)``.
     """
-    positions = torch.arange(length, dtype=torch.float32).unsqueeze(1)
-    frequencies = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
-    table = torch.zeros(length, dim)
+    positions = torch.arange(length, dtype=torch.float32, device=device).unsqueeze(1)
+    channels = torch.arange(0, dim, 2, dtype=torch.float32, device=device)
+    frequencies = torch.exp(channels * (-math.log(10000.0) / dim))
+    table = torch.zeros(length, dim, device=device)
     table[:, 0::2] = torch.sin(positions * frequencies)
     table[:, 1::2] = torch.cos(positions * frequencies[: dim // 2])
     return table
