@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from course_lib.models.registry import register
-from course_lib.models.text import BiLSTMEncoder, ProjectionEmbedder, length_mask
+from course_lib.models.sequence import length_mask
+from course_lib.models.text import BiLSTMEncoder, ProjectionEmbedder
 
 
 def concat_frame_features(features: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -28,8 +28,6 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from course_lib.models.text import length_mask, masked_pool
-
 __all__ = [
     "READOUTS",
     "AttentionPooling",
@@ -163,6 +161,31 @@ class CrossmodalBlock(nn.Module):
         self.attention = weights.detach()
         a = a + self.dropout(attended)
         return a + self.dropout(self.ffn(self.norm_ffn(a)))
+
+
+def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """Boolean mask of the valid positions of padded sequences.
+
+    Shape:
+        lengths ``(B,)`` -> mask ``(B, max_len)``, True where ``t < length``.
+    """
+    positions = torch.arange(max_len, device=lengths.device)
+    return positions.unsqueeze(0) < lengths.unsqueeze(1)
+
+
+def masked_pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
+    """Mean or max over the valid time steps.
+
+    Shape:
+        hidden ``(B, T, D)``, mask ``(B, T)`` -> ``(B, D)``.
+    """
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    if how == "mean":
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+    if how == "max":
+        filled = hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
+        return filled.max(dim=1).values
+    raise ValueError(f"pooling must be 'mean' or 'max', got {how!r}")
 
 
 def _checked_lengths(lengths: torch.Tensor, batch: int, max_len: int) -> torch.Tensor:

@@ -28,37 +28,12 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from course_lib.models.registry import register
+from course_lib.models.sequence import LSTMEncoder, length_mask, masked_pool
 
 POOLINGS = ("last", "mean", "max")
 TRANSFORMER_POOLINGS = ("cls", "mean", "max")
-
-
-def length_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    """Boolean mask of the valid positions of padded sequences.
-
-    Shape:
-        lengths ``(B,)`` -> mask ``(B, max_len)``, True where ``t < length``.
-    """
-    positions = torch.arange(max_len, device=lengths.device)
-    return positions.unsqueeze(0) < lengths.unsqueeze(1)
-
-
-def masked_pool(hidden: torch.Tensor, mask: torch.Tensor, how: str) -> torch.Tensor:
-    """Mean or max over the valid time steps.
-
-    Shape:
-        hidden ``(B, T, D)``, mask ``(B, T)`` -> ``(B, D)``.
-    """
-    mask = mask.unsqueeze(-1).to(hidden.dtype)
-    if how == "mean":
-        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-    if how == "max":
-        filled = hidden.masked_fill(mask == 0, torch.finfo(hidden.dtype).min)
-        return filled.max(dim=1).values
-    raise ValueError(f"pooling must be 'mean' or 'max', got {how!r}")
 
 
 def _clean_lengths(lengths: torch.Tensor | None, batch: int, max_len: int) -> torch.Tensor:
@@ -71,8 +46,11 @@ def _clean_lengths(lengths: torch.Tensor | None, batch: int, max_len: int) -> to
     return lengths.clamp(min=1, max=max_len)
 
 
-class BiLSTMEncoder(nn.Module):
-    """Stacked bidirectional LSTM over padded sequences -> one vector per sequence.
+class BiLSTMEncoder(LSTMEncoder):
+    """Stacked bidirectional :class:`~course_lib.models.sequence.LSTMEncoder` -> one vector per sequence.
+
+    Unlike the generic encoder it accepts missing lengths (full length) and
+    empty sequences (a turn with no words is read as one padding step).
 
     Args:
         input_dim: Features per time step.
@@ -94,29 +72,15 @@ class BiLSTMEncoder(nn.Module):
         dropout: float = 0.0,
         pooling: str = "last",
     ) -> None:
-        super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
-        self.lstm = nn.LSTM(
-            input_dim,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            bidirectional=True,
-            dropout=dropout if num_layers > 1 else 0.0,
+        super().__init__(
+            input_dim, hidden_size, num_layers, bidirectional=True, dropout=dropout, readout=pooling
         )
         self.pooling = pooling
-        self.output_dim = 2 * hidden_size
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        batch, max_len = x.shape[0], x.shape[1]
-        lengths = _clean_lengths(lengths, batch, max_len)
-        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        output, (h_n, _) = self.lstm(packed)
-        if self.pooling == "last":
-            return torch.cat([h_n[-2], h_n[-1]], dim=-1)
-        hidden, _ = pad_packed_sequence(output, batch_first=True, total_length=max_len)
-        return masked_pool(hidden, length_mask(lengths.to(x.device), max_len), self.pooling)
+        return super().forward(x, _clean_lengths(lengths, x.shape[0], x.shape[1]))
 
 
 class ProjectionEmbedder(nn.Module):
