@@ -11,6 +11,7 @@ import json
 import pytest
 from matplotlib.container import BarContainer
 
+from course_lib.models.registry import available
 from course_lib.widgets import FusionComparison, config_key, load_results
 
 CLASSES = ("neu", "fru", "ang", "sad", "hap", "exc")
@@ -37,14 +38,7 @@ def _bar_heights(widget, index=-1):
 def test_changing_controls_trains_memoises_and_redraws():
     calls = []
     widget = FusionComparison(fake_train(calls), conv_lengths=(1, 2, 3), auto_update=True)
-    assert widget.fusion.options == (
-        "concat",
-        "add",
-        "cross_attention",
-        "paper_cross_attention",
-        "late",
-        "hybrid",
-    )
+    assert widget.fusion.options == tuple(available("fusion")), "the registry's fusions by default"
     widget.conv_length.value = 2
     assert len(calls) == 1 and calls[0]["conv_length"] == 2
     assert _bar_heights(widget) == pytest.approx([0.2 + 0.01 * i for i in range(6)])

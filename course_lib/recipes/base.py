@@ -99,11 +99,10 @@ def run_seeds(
         ddof: Delta degrees of freedom of the standard deviation.
     """
     _check_seeds(seeds)
-    run = fn
     per_seed = {}
     for seed in seeds:
         seed_everything(seed)
-        per_seed[seed] = run(seed)
+        per_seed[seed] = fn(seed)
     return summarize(per_seed, ddof=ddof)
 
 

@@ -441,8 +441,7 @@ class ERCData:
         for choice in choices:
             features = self.audio_features(choice, crop_seconds)
             pooled = {
-                split: np.stack([_pool(features[u.id].numpy()) for u, _ in pairs])
-                for split, pairs in polar.items()
+                split: _pooled([features[u.id].numpy() for u, _ in pairs]) for split, pairs in polar.items()
             }
             fit = fit_linear_probe(
                 pooled["train"],
@@ -573,9 +572,11 @@ class ERCData:
         )
 
 
-def _pool(values: np.ndarray) -> np.ndarray:
-    """A vector as it is; frames ``(T, F)`` as the concatenated mean and std over time ``(2F,)``."""
-    return values if values.ndim == 1 else np.concatenate([values.mean(0), values.std(0)])
+def _pooled(values: list[np.ndarray]) -> np.ndarray:
+    """Vectors stacked as they are; frame matrices ``(T_i, F)`` as mean and std over time. Shape: ``(N, D)``."""
+    from course_lib.features.encoders import pool_frames
+
+    return np.stack(values) if values[0].ndim == 1 else pool_frames(values, "meanstd")
 
 
 def _run_corpus(run: Any, progress: bool) -> Path:

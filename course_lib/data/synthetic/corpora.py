@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import shutil
 import time
@@ -131,8 +132,6 @@ def _read_manifest(folder: Path) -> dict[str, tuple[int, str]] | None:
 
 def read_corpus_record(out_dir: Path | str) -> dict[str, Any] | None:
     """The parsed ``corpus.json`` of a generated corpus folder, or None."""
-    import json
-
     path = Path(out_dir) / CORPUS_FILE
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
