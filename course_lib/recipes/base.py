@@ -219,8 +219,12 @@ class Comparison:
         metric: Any = "weighted_f1",
         n_resamples: int = 1000,
         seed: int = 0,
+        note: str | None = None,
     ) -> dict[str, Any]:
         """Test a paper's claim on rows ``a`` and ``b`` (see :func:`course_lib.papers.compare`).
+
+        ``note`` qualifies how the claim was tested here; it is appended to the
+        claim's text in brackets (e.g. the model family, or a stand-in feature).
 
         The difference is score(a) - score(b) on the test items, means over
         seeds, with a paired bootstrap interval; without ``b`` it is score(a)
@@ -238,6 +242,8 @@ class Comparison:
             if ids_b != ids or not np.array_equal(y_true_b, y_true):
                 raise ValueError(f"{a!r} and {b!r} were evaluated on different test items")
         record = compare(claim, y_true, pred_a, pred_b, metric=metric, n_resamples=n_resamples, seed=seed)
+        if note:
+            record["claim"] = f"{record['claim']} ({note})"
         return {**record, "a": a, "b": b}
 
 

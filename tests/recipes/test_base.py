@@ -157,3 +157,11 @@ def test_verbose_comparisons_estimate_the_remaining_time_after_the_first_run(cap
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("  first run:") and "3 runs of training: about" in lines[0]
     assert lines[1].startswith("  a: 2 seed(s)")
+
+
+def test_a_note_qualifies_the_claim_text():
+    comparison = compare_configs({"a": ToyConfig(accuracy=0.9), "b": ToyConfig()}, _toy_train, seeds=(1,))
+    record = comparison.claim(
+        Claim("k", "a beats b", "toy"), "a", "b", metric="accuracy", n_resamples=50, note="toy family"
+    )
+    assert record["claim"] == "a beats b (toy family)"
