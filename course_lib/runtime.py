@@ -158,6 +158,9 @@ class RunConfig:
         offline: Whether the model hub is switched off.
         data_dir: Root of corpora, caches and downloaded models.
         results_path: Where :meth:`record` writes JSON.
+        reference: What full-mode comparisons do with the course's shipped
+            results: ``"train"``, ``"load"`` or ``"save"`` (default from
+            ``$COURSE_REFERENCE``; see :mod:`course_lib.recipes.references`).
     """
 
     name: str
@@ -167,6 +170,7 @@ class RunConfig:
     offline: bool
     data_dir: Path
     results_path: Path
+    reference: str = field(default_factory=lambda: os.environ.get("COURSE_REFERENCE", "") or "train")
     started: float = field(default_factory=time.perf_counter)
 
     @property

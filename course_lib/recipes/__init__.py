@@ -1,6 +1,8 @@
 """Recipes: one per paper, each a configuration and a training function on the shared base.
 
 * :mod:`course_lib.recipes.base` -- sized configurations, seeds, comparisons, tables, claims;
+* :mod:`course_lib.recipes.references` -- full-mode results shipped with the course, loaded
+  instead of trained on request (:func:`reference`);
 * :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05).
 """
 
@@ -13,12 +15,14 @@ from course_lib.recipes.base import (
     summarize,
     summary_table,
 )
+from course_lib.recipes.references import reference
 
 __all__ = [
     "Comparison",
     "RecipeConfig",
     "compare_configs",
     "estimate",
+    "reference",
     "run_seeds",
     "summarize",
     "summary_table",

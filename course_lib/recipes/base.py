@@ -247,42 +247,119 @@ class Comparison:
         return {**record, "a": a, "b": b}
 
 
+def resolve_jobs(jobs: int | str | None, runs: int, device: Any = "cpu") -> int:
+    """How many runs to train at once: ``"auto"`` uses every CPU core on a CPU device, one run elsewhere.
+
+    Parallel runs need the ``fork`` start method (Linux, macOS); without it, one run at a time.
+    """
+    import multiprocessing
+    import os
+
+    if jobs is None:
+        return 1
+    if jobs == "auto":
+        on_cpu = str(device).split(":")[0] == "cpu"
+        jobs = (os.cpu_count() or 1) if on_cpu else 1
+    jobs = int(jobs)
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1 or 'auto', got {jobs}")
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(jobs, runs))
+
+
+#: The training function of the comparison running in parallel; forked workers inherit it.
+_PARALLEL_TRAIN: Callable[[Any, int], Any] | None = None
+
+
+def _timed(train: Callable[[Any, int], Any], config: Any, seed: int) -> tuple[Any, float]:
+    seed_everything(seed)
+    started = time.perf_counter()
+    result = train(config, seed)
+    return result, time.perf_counter() - started
+
+
+def _train_in_worker(config: Any, seed: int) -> tuple[Any, float]:
+    import torch
+
+    torch.set_num_threads(1)
+    assert _PARALLEL_TRAIN is not None, "workers are forked from compare_configs"
+    return _timed(_PARALLEL_TRAIN, config, seed)
+
+
+def _train_all(configs: Mapping[Any, Any], train: Callable[[Any, int], Any], seeds: Sequence[int], jobs: int):
+    """Yield ``(name, seed, result, seconds)`` as runs finish, ``jobs`` at a time (in forked processes)."""
+    global _PARALLEL_TRAIN
+    tasks = [(name, seed) for name in configs for seed in seeds]
+    if jobs == 1:
+        for name, seed in tasks:
+            yield (name, seed, *_timed(train, configs[name], seed))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    _PARALLEL_TRAIN = train
+    try:
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {
+                pool.submit(_train_in_worker, configs[name], seed): (name, seed) for name, seed in tasks
+            }
+            for future in as_completed(futures):
+                yield (*futures[future], *future.result())
+    finally:
+        _PARALLEL_TRAIN = None
+
+
 def compare_configs(
     configs: Mapping[str, Any],
     train: Callable[[Any, int], Any],
     seeds: Sequence[int] = (42, 77),
     verbose: bool = False,
+    jobs: int | str | None = 1,
+    device: Any = "cpu",
 ) -> Comparison:
     """Train every configuration once per seed.
+
+    Every run seeds every generator first and depends on nothing but its
+    configuration and seed, so running several at once (``jobs``) gives the
+    same results as one after the other (on a CPU, each run on one thread).
 
     Args:
         configs: ``{row name: configuration}``.
         train: ``train(config, seed) -> result`` (see the module docstring).
         seeds: The seeds, the same for every row.
-        verbose: Print one line per row with its time, and after the first run
-            an estimate of the time the others will take (from that run's time).
+        verbose: Print one line per row with its time, and after the first
+            run(s) an estimate of the time the others will take.
+        jobs: Runs trained at once, in forked processes (see :func:`resolve_jobs`;
+            ``"auto"``: one per CPU core). Compute what every run shares
+            (features) before, so the processes inherit it.
+        device: The runs' device (``"auto"`` jobs train one run at a time off the CPU).
+
+    Returns:
+        A :class:`Comparison`; its ``seconds`` add up the training time of each
+        row's runs (with parallel jobs, more than the wall time).
     """
     _check_seeds(seeds)
-    runs: dict[str, list[Any]] = {}
-    summaries: dict[str, dict[str, Any]] = {}
-    seconds: dict[str, float] = {}
     total_runs = len(configs) * len(seeds)
-    for name, config in configs.items():
-        started = time.perf_counter()
-        runs[name] = []
-        for seed in seeds:
-            seed_everything(seed)
-            run_started = time.perf_counter()
-            runs[name].append(train(config, seed))
-            if verbose and total_runs > 1 and sum(len(r) for r in runs.values()) == 1:
-                first = time.perf_counter() - run_started
-                rest = estimate(total_runs - 1, first, "training")
-                print(f"  first run: {first:.1f} s (features included); {rest} more", flush=True)
-        summaries[name] = summarize({r.seed: r.summary() for r in runs[name]})
-        seconds[name] = round(time.perf_counter() - started, 2)
-        if verbose:
+    jobs = resolve_jobs(jobs, total_runs, device)
+    if verbose and jobs > 1:
+        print(f"  {total_runs} runs, {jobs} at a time (one process per CPU core)", flush=True)
+    finished: dict[Any, dict[int, Any]] = {name: {} for name in configs}
+    seconds: dict[Any, float] = {name: 0.0 for name in configs}
+    started = time.perf_counter()
+    for count, (name, seed, result, elapsed) in enumerate(_train_all(configs, train, seeds, jobs), start=1):
+        finished[name][seed] = result
+        seconds[name] += elapsed
+        if verbose and count == 1 and total_runs > 1:
+            rest = estimate(total_runs - 1, elapsed / jobs, "training")
+            print(f"  first run: {elapsed:.1f} s; {rest} more", flush=True)
+        if verbose and len(finished[name]) == len(seeds):
             print(f"  {name}: {len(seeds)} seed(s) in {seconds[name]:.1f} s", flush=True)
-    return Comparison(runs, summaries, seconds)
+    if verbose and jobs > 1:
+        print(f"  all {total_runs} runs: {time.perf_counter() - started:.1f} s of wall time", flush=True)
+    runs = {name: [finished[name][seed] for seed in seeds] for name in configs}
+    summaries = {name: summarize({r.seed: r.summary() for r in runs[name]}) for name in configs}
+    return Comparison(runs, summaries, {name: round(value, 2) for name, value in seconds.items()})
 
 
 def estimate(runs: int, seconds_per_run: float, what: str = "training") -> str:

@@ -85,7 +85,8 @@ from course_lib.data import iemocap
 from course_lib.data.datasets import ConversationWindowDataset
 from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
 from course_lib.data.synthetic.corpora import dataset_dir
-from course_lib.recipes.base import Comparison, RecipeConfig, compare_configs
+from course_lib.recipes.base import Comparison, RecipeConfig
+from course_lib.recipes.references import ReferenceSlot, load_or_compare
 from course_lib.runtime import resolve_cache_dir
 
 __all__ = [
@@ -321,6 +322,19 @@ class ERCData:
     _glove: Any = field(default=None, repr=False)
 
     # -- views -----------------------------------------------------------------
+
+    def fingerprint(self) -> dict[str, Any] | None:
+        """What identifies a generated corpus (generator version, preset, seed, parameters); None for real data.
+
+        Generation is deterministic, so equal fingerprints mean byte-identical corpora.
+        """
+        from course_lib.data.synthetic.corpora import read_corpus_record
+
+        record = read_corpus_record(self.corpus_dir.parent)
+        if not record or "iemocap" not in record.get("corpora", {}):
+            return None
+        keys = ("generator_version", "preset", "seed")
+        return {**{k: record.get(k) for k in keys}, "params": record["corpora"]["iemocap"].get("params")}
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -737,7 +751,8 @@ class ERCResult:
         classes: Class names.
         seconds: Wall time of the run (features excluded when already cached).
         n_parameters: Trainable parameters of the model.
-        model: The trained model (in eval mode).
+        model: The trained model (in eval mode); None for a result loaded from
+            the shipped reference results (see :func:`trained_model`).
     """
 
     config: ERCConfig
@@ -754,7 +769,58 @@ class ERCResult:
     classes: tuple[str, ...]
     seconds: float
     n_parameters: int
-    model: nn.Module = field(repr=False)
+    model: nn.Module | None = field(repr=False)
+
+    def to_record(self) -> dict[str, Any]:
+        """The result as JSON-able values, without the model, the configuration and the test items
+        (see :mod:`course_lib.recipes.references`); the learning curve is rounded to 6 decimals."""
+        from course_lib.recipes.references import encode_labels
+
+        def rounded(values: Mapping[str, Any]) -> dict[str, Any]:
+            return {
+                k: v if isinstance(v, (int, np.integer)) else round(float(v), 6) for k, v in values.items()
+            }
+
+        return {
+            "seed": self.seed,
+            "valid": {k: float(v) for k, v in self.valid.items()},
+            "test": {k: float(v) for k, v in self.test.items()},
+            "y_pred": encode_labels(self.y_pred),
+            "history": [rounded(epoch) for epoch in self.history],
+            "best_epoch": self.best_epoch,
+            "classes": list(self.classes),
+            "seconds": self.seconds,
+            "n_parameters": self.n_parameters,
+        }
+
+    @classmethod
+    def from_record(
+        cls, record: Mapping[str, Any], config: ERCConfig, test_ids: list[str], y_true: np.ndarray
+    ) -> ERCResult:
+        """A result rebuilt from :meth:`to_record` (its ``model`` is None: weights are not stored)."""
+        from course_lib.recipes.references import decode_labels
+
+        classes = tuple(record["classes"])
+        y_pred = decode_labels(record["y_pred"])
+        if len(y_pred) != len(y_true) or len(test_ids) != len(y_true):
+            raise ValueError(f"{len(y_pred)} predictions for {len(y_true)} test items")
+        return cls(
+            config=config,
+            seed=int(record["seed"]),
+            valid=dict(record["valid"]),
+            test=dict(record["test"]),
+            per_class_f1=course_metrics.per_class_f1(y_true, y_pred, classes),
+            confusion=course_metrics.confusion_matrix(y_true, y_pred, len(classes)),
+            test_ids=test_ids,
+            y_true=y_true,
+            y_pred=y_pred,
+            history=list(record["history"]),
+            best_epoch=int(record["best_epoch"]),
+            classes=classes,
+            seconds=float(record["seconds"]),
+            n_parameters=int(record["n_parameters"]),
+            model=None,
+        )
 
     def summary(self) -> dict[str, float]:
         """Flat numeric results: ``val_<metric>``, ``test_<metric>``, ``best_epoch``, ``epochs``, ``seconds``."""
@@ -926,8 +992,10 @@ def compare(
     device: str | torch.device = "cpu",
     progress: bool = False,
     verbose: bool = False,
+    reference: ReferenceSlot | None = None,
+    jobs: int | str = "auto",
 ) -> Comparison:
-    """Train several configurations over the same seeds.
+    """Train several configurations over the same seeds (or load the course's shipped results).
 
     Args:
         configs: ``{row name: configuration}``.
@@ -936,6 +1004,11 @@ def compare(
         device: Torch device.
         progress: Show tqdm progress bars.
         verbose: Print one line per configuration with its time.
+        reference: ``course_lib.recipes.references.reference(run, key)``: load
+            the shipped full-mode results instead of training when the run asks
+            for it and they match (corpus, configurations, seeds), or save them.
+        jobs: Runs trained at once on a CPU (``"auto"``: one per core, each on
+            one thread; the results do not depend on it).
 
     Returns:
         A :class:`course_lib.recipes.base.Comparison`: ``summaries`` (mean /
@@ -943,12 +1016,38 @@ def compare(
         :mod:`course_lib.viz.results`), ``runs`` (the :class:`ERCResult` of every
         seed), ``best()`` on validation and ``claim(...)``.
     """
-    return compare_configs(
+
+    def train(config: ERCConfig, seed: int) -> ERCResult:
+        return train_erc(config, data, seed=seed, device=device, progress=progress)
+
+    if reference is None or reference.mode != "load":
+        for config in configs.values():
+            data.features_for(config)  # once, before any parallel run inherits them
+    return load_or_compare(
+        reference,
         configs,
-        lambda config, seed: train_erc(config, data, seed=seed, device=device, progress=progress),
+        train,
         seeds,
+        corpus=data.fingerprint(),
+        from_record=ERCResult.from_record,
         verbose=verbose,
+        jobs=jobs,
+        device=device,
     )
+
+
+def trained_model(result: ERCResult, data: ERCData, device: str | torch.device = "cpu") -> nn.Module:
+    """The trained model of a result; a loaded result's model is trained again first.
+
+    Training is deterministic on a CPU, so the model trained again is the one
+    whose scores were shipped (on another device the scores may differ a little).
+    """
+    if result.model is None:
+        print(
+            f"the shipped results carry no weights: training {result.config.name} (seed {result.seed}) again"
+        )
+        result.model = train_erc(result.config, data, seed=result.seed, device=device).model
+    return result.model
 
 
 def results_table(

@@ -165,3 +165,50 @@ def test_a_note_qualifies_the_claim_text():
         Claim("k", "a beats b", "toy"), "a", "b", metric="accuracy", n_resamples=50, note="toy family"
     )
     assert record["claim"] == "a beats b (toy family)"
+
+
+@dataclass
+class DrawResult:
+    """A result that depends on the generators seeded before the run."""
+
+    seed: int
+    draw: float
+    pid: int
+
+    def summary(self) -> dict[str, float]:
+        return {"val_weighted_f1": self.draw, "test_weighted_f1": self.draw}
+
+
+def _draw(config: ToyConfig, seed: int) -> DrawResult:
+    import os
+
+    return DrawResult(seed, float(torch.rand(1)) + float(np.random.rand()) + config.accuracy, os.getpid())
+
+
+def test_parallel_jobs_give_the_results_of_one_run_at_a_time(capsys):
+    import os
+
+    configs = {"a": ToyConfig(0.1), "b": ToyConfig(0.2), "c": ToyConfig(0.3)}
+    alone = compare_configs(configs, _draw, seeds=(1, 2), jobs=1)
+    together = compare_configs(configs, _draw, seeds=(1, 2), jobs=2, verbose=True)
+    assert list(together.runs) == list(configs), "rows keep their order"
+    for name in configs:
+        assert [r.draw for r in together.runs[name]] == [r.draw for r in alone.runs[name]]
+        assert [r.seed for r in together.runs[name]] == [1, 2]
+    assert all(r.pid != os.getpid() for runs in together.runs.values() for r in runs), (
+        "runs in worker processes"
+    )
+    assert all(r.pid == os.getpid() for runs in alone.runs.values() for r in runs)
+    assert "6 runs, 2 at a time" in capsys.readouterr().out
+
+
+def test_jobs_are_resolved_from_the_cores_and_the_device(monkeypatch):
+    from course_lib.recipes.base import resolve_jobs
+
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert resolve_jobs("auto", 20, "cpu") == 8
+    assert resolve_jobs("auto", 3, "cpu") == 3, "never more processes than runs"
+    assert resolve_jobs("auto", 20, "cuda:0") == 1, "one run at a time on a GPU"
+    assert resolve_jobs(None, 20) == 1 and resolve_jobs(2, 20) == 2
+    with pytest.raises(ValueError, match="jobs"):
+        resolve_jobs(0, 5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -181,6 +183,38 @@ def test_train_erc_is_deterministic_for_a_seed(data):
     assert first.y_pred.tolist() == second.y_pred.tolist()
     assert [h["train_loss"] for h in first.history] == [h["train_loss"] for h in second.history]
     assert first.valid == second.valid
+
+
+def test_a_result_round_trips_through_its_record_and_its_model_is_trained_again(data, tmp_path):
+    from course_lib.recipes.erc import ERCResult, trained_model
+    from course_lib.recipes.references import ReferenceSlot
+
+    chosen = config(text="bilstm_random", audio=None, conv_length=2)
+    assert data.fingerprint() is None, "a corpus without corpus.json is never matched to shipped results"
+    saved = compare({"text": chosen}, data, seeds=(3,), reference=ReferenceSlot("nb", "k", "train", tmp_path))
+    result = saved.runs["text"][0]
+    record = json.loads(json.dumps(result.to_record()))
+    loaded = ERCResult.from_record(record, config=chosen, test_ids=result.test_ids, y_true=result.y_true)
+    assert loaded.summary() == result.summary()
+    assert loaded.y_pred.tolist() == result.y_pred.tolist()
+    assert [h["train_loss"] for h in loaded.history] == pytest.approx(
+        [h["train_loss"] for h in result.history]
+    )
+    assert np.array_equal(loaded.confusion, result.confusion) and loaded.model is None
+    model = trained_model(loaded, data)
+    assert isinstance(model, ConversationalModel) and loaded.model is model
+    again = train_erc(chosen, data, seed=3)
+    assert again.y_pred.tolist() == result.y_pred.tolist(), "training again gives the shipped predictions"
+
+
+def test_parallel_runs_train_the_same_models_as_one_at_a_time(data):
+    configs = {"text": config(text="bilstm_random", audio=None), "audio": config(text=None, audio="mfcc")}
+    alone = compare(configs, data, seeds=(1, 2), jobs=1)
+    together = compare(configs, data, seeds=(1, 2), jobs=2)
+    for name in configs:
+        for a, b in zip(alone.runs[name], together.runs[name]):
+            assert a.seed == b.seed and a.y_pred.tolist() == b.y_pred.tolist() and a.valid == b.valid
+            assert b.model is not None
 
 
 def test_conversation_windows_predict_every_labelled_turn_once(data):
