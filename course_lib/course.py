@@ -20,6 +20,7 @@ import argparse
 import contextlib
 import html
 import json
+import math
 import os
 import re
 import subprocess
@@ -331,14 +332,70 @@ def _format_value(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _claim_records(run: NotebookRun) -> list[dict[str, Any]]:
+    """The claim records a notebook stored under ``claims`` (others ignored)."""
+    records = run.results.get("claims")
+    if not isinstance(records, list):
+        return []
+    return [r for r in records if isinstance(r, Mapping) and not check_claims([dict(r)])]
+
+
+def _number(value: Any) -> str:
+    return "—" if not isinstance(value, (int, float)) or math.isnan(value) else f"{value:+.3f}"
+
+
+def scorecard(runs: list[NotebookRun]) -> dict[str, list[dict[str, Any]]]:
+    """Every recorded claim of every notebook, grouped by paper key (``""`` for a claim without one).
+
+    Each record gains ``notebook``; the order is the notebooks' order.
+    """
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        for record in _claim_records(run):
+            groups.setdefault(str(record.get("paper_key") or ""), []).append(
+                {**record, "notebook": run.notebook}
+            )
+    return groups
+
+
+def render_scorecard(runs: list[NotebookRun]) -> str:
+    """The reproduction scorecard: one table per paper (claim, paper, ours, CI, verdict)."""
+    from course_lib.papers import papers
+
+    known = papers()
+    groups = scorecard(runs)
+    if not groups:
+        return "<p>No notebook recorded claims in this run.</p>"
+    parts = []
+    for key, records in groups.items():
+        paper = known.get(key)
+        title = html.escape(paper.citation if paper else "claims without a paper")
+        counts = ", ".join(f"{sum(r['verdict'] == v for r in records)} {v}" for v in VERDICTS)
+        rows = "".join(
+            f"<tr><td>{html.escape(r['notebook'])}</td><td>{html.escape(str(r['claim']))}</td>"
+            f"<td>{html.escape(str(r.get('source', '')))}</td><td class='num'>{_number(r.get('paper'))}</td>"
+            f"<td class='num'>{_number(r['observed'])}</td>"
+            f"<td class='num'>[{_number(r['ci_low'])}, {_number(r['ci_high'])}]</td>"
+            f"<td class='verdict {r['verdict'].replace(' ', '-')}'>{html.escape(r['verdict'])}</td></tr>"
+            for r in records
+        )
+        parts.append(
+            f"<h3>{title}</h3><p>{len(records)} claims: {counts}.</p>"
+            "<table class='scorecard'><tr><th>lesson</th><th>claim</th><th>where in the paper</th>"
+            "<th>paper</th><th>ours</th><th>95% CI (paired bootstrap)</th><th>verdict</th></tr>"
+            f"{rows}</table>"
+        )
+    return "\n".join(parts)
+
+
 def render_report(runs: list[NotebookRun], mode: str, total_seconds: float) -> str:
-    """An HTML page summarising a course run."""
+    """An HTML page summarising a course run: the notebooks, then the reproduction scorecard."""
     passed = sum(run.ok for run in runs)
     rows = []
     for run in runs:
         results = "<br>".join(
             f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}"
-            for k, v in _flatten(run.results)
+            for k, v in _flatten({k: v for k, v in run.results.items() if k != "claims"})
         )
         problems = "<br>".join(f"<pre>{html.escape(p)}</pre>" for p in run.problems)
         peak = "n/a" if run.peak_rss_mb is None else f"{run.peak_rss_mb:.0f}"
@@ -349,18 +406,31 @@ def render_report(runs: list[NotebookRun], mode: str, total_seconds: float) -> s
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Course run report</title>
 <style>
-body {{ font-family: system-ui, sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: .4em .6em; vertical-align: top; }}
+body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 90em; }}
+table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+td, th {{ border: 1px solid #ccc; padding: .4em .6em; vertical-align: top; }}
+th {{ background: #f6f8fa; text-align: left; }}
+td.num {{ text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }}
 tr.ok td:nth-child(2) {{ color: #1a7f37; }} tr.failed td:nth-child(2), tr.invalid td:nth-child(2) {{ color: #cf222e; }}
+td.verdict {{ font-weight: 600; white-space: nowrap; }}
+td.holds {{ color: #1a7f37; }} td.does-not-hold {{ color: #cf222e; }}
+td.inconclusive {{ color: #6e7781; }} td.consistent {{ color: #0969da; }}
 pre {{ white-space: pre-wrap; max-width: 60em; }}
 </style></head><body>
 <h1>Course run report</h1>
 <p>Mode <b>{html.escape(mode)}</b>: {passed} of {len(runs)} notebooks passed in {total_seconds:.1f} s
 (generated {time.strftime("%Y-%m-%d %H:%M:%S")}).</p>
+<h2>Notebooks</h2>
 <table><tr><th>notebook</th><th>status</th><th>wall time (s)</th><th>peak memory (MB)</th>
 <th>recorded results / problems</th></tr>
 {"".join(rows)}
-</table></body></html>
+</table>
+<h2>Reproduction scorecard</h2>
+<p>Every claim the lessons test: the paper's value where it has one, ours on the test split (mean over
+seeds), the 95% paired bootstrap interval of our value, and the verdict that interval supports.
+In smoke mode the models are tiny and most verdicts are "inconclusive"; read a full-mode report.</p>
+{render_scorecard(runs)}
+</body></html>
 """
 
 

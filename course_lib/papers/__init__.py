@@ -15,6 +15,25 @@ from course_lib.papers.base import (
     claims_frame,
     compare,
     derived_weighted_f1,
+    of_paper,
 )
 
-__all__ = ["Claim", "Paper", "PaperTable", "beside_paper", "claims_frame", "compare", "derived_weighted_f1"]
+
+def papers() -> dict[str, Paper]:
+    """Every paper of the course by key (for reports that group claims by paper)."""
+    from course_lib.papers import femia
+
+    return {paper.key: paper for paper in (femia.PAPER,)}
+
+
+__all__ = [
+    "Claim",
+    "Paper",
+    "PaperTable",
+    "beside_paper",
+    "claims_frame",
+    "compare",
+    "derived_weighted_f1",
+    "of_paper",
+    "papers",
+]

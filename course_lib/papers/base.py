@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,8 @@ class Claim:
         direction: ``"greater"`` (ours: a - b > 0 supports it), ``"less"`` or ``"similar"``.
         paper_value: The paper's number for the quantity compared (e.g. its gap), if it has one.
         paper_value_note: How that number was obtained (e.g. "derived, approximate: ...").
+        paper_key: The :class:`Paper` it belongs to (see :func:`of_paper`), so a
+            report can group the claims of every lesson by paper.
     """
 
     key: str
@@ -66,6 +69,12 @@ class Claim:
     direction: str = "greater"
     paper_value: float | None = None
     paper_value_note: str = ""
+    paper_key: str = ""
+
+
+def of_paper(paper_key: str, claims: Mapping[str, Claim]) -> dict[str, Claim]:
+    """The same claims, each marked as belonging to the paper ``paper_key``."""
+    return {key: dataclasses.replace(claim, paper_key=paper_key) for key, claim in claims.items()}
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,7 @@ def compare(
 
     Returns:
         ``{"claim", "source", "paper", "paper_note", "observed", "ci_low", "ci_high",
-        "seed_std_a", "seed_std_b", "n_items", "verdict"}``.
+        "seed_std_a", "seed_std_b", "n_items", "verdict", "paper_key"}``.
     """
     result = paired_bootstrap(y_true, pred_a, pred_b, metric=metric, n_resamples=n_resamples, seed=seed)
     return {
@@ -174,6 +183,7 @@ def compare(
         "seed_std_b": result.seed_std_b,
         "n_items": result.n_items,
         "verdict": verdict(result.low, result.high, claim.direction),
+        "paper_key": claim.paper_key,
     }
 
 

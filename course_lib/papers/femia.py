@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from course_lib.papers.base import Claim, Paper, PaperTable, derived_weighted_f1
+from course_lib.papers.base import Claim, Paper, PaperTable, derived_weighted_f1, of_paper
 
 CLASSES: tuple[str, ...] = ("neu", "fru", "ang", "sad", "hap", "exc")
 
@@ -219,6 +219,9 @@ COURSE_QUESTIONS: dict[str, Claim] = {
         "greater",
     ),
 }
+
+CLAIMS = of_paper("femia", CLAIMS)
+COURSE_QUESTIONS = of_paper("femia", COURSE_QUESTIONS)
 
 PAPER = Paper(
     key="femia",

@@ -87,6 +87,104 @@ def test_report_lists_every_notebook():
     assert "ValueError: boom" in page
 
 
+def _record(claim: str, verdict: str, paper_key: str = "femia", **values) -> dict:
+    return {
+        "claim": claim,
+        "source": "Table 3",
+        "paper": 0.05,
+        "observed": 0.02,
+        "ci_low": -0.01,
+        "ci_high": 0.04,
+        "verdict": verdict,
+        "paper_key": paper_key,
+        **values,
+    }
+
+
+def test_report_scorecard_groups_every_claim_by_paper_and_parses():
+    from html.parser import HTMLParser
+
+    runs = [
+        course.NotebookRun(
+            "02_audio.ipynb", "ok", 3.0, 100.0, {"claims": [_record("wav2vec wins", "inconclusive")]}
+        ),
+        course.NotebookRun(
+            "03_fusion.ipynb",
+            "ok",
+            4.0,
+            100.0,
+            {
+                "claims": [
+                    _record(
+                        "fusion beats text", "does not hold", observed=-0.06, ci_low=-0.09, ci_high=-0.03
+                    ),
+                    _record("a claim of no paper", "holds", paper_key=""),
+                    {"claim": "malformed"},
+                ]
+            },
+        ),
+    ]
+
+    class Tables(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tables, self.cell = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.tables.append([])
+            elif tag == "tr":
+                self.tables[-1].append([])
+            elif tag in ("td", "th"):
+                self.cell = ""
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th"):
+                self.tables[-1][-1].append(self.cell.strip())
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell += data
+
+    parser = Tables()
+    parser.feed(course.render_report(runs, "full", 7.0))
+    notebooks, femia, orphans = parser.tables
+    assert [row[0] for row in notebooks[1:]] == ["02_audio.ipynb", "03_fusion.ipynb"]
+    assert all("claims" not in row[4] for row in notebooks[1:]), "claims go to the scorecard, not the results"
+    assert femia[0] == [
+        "lesson",
+        "claim",
+        "where in the paper",
+        "paper",
+        "ours",
+        "95% CI (paired bootstrap)",
+        "verdict",
+    ]
+    assert femia[1:] == [
+        ["02_audio.ipynb", "wav2vec wins", "Table 3", "+0.050", "+0.020", "[-0.010, +0.040]", "inconclusive"],
+        [
+            "03_fusion.ipynb",
+            "fusion beats text",
+            "Table 3",
+            "+0.050",
+            "-0.060",
+            "[-0.090, -0.030]",
+            "does not hold",
+        ],
+    ]
+    assert orphans[1][1] == "a claim of no paper"
+    page = course.render_report(runs, "full", 7.0)
+    assert "Femia" in page and "2 claims: 0 holds, 1 does not hold, 1 inconclusive, 0 consistent." in page
+
+
+def test_the_papers_claims_carry_their_paper_key():
+    from course_lib.papers import femia, papers
+
+    assert set(papers()) >= {"femia"}
+    assert all(c.paper_key == "femia" for c in [*femia.CLAIMS.values(), *femia.COURSE_QUESTIONS.values()])
+
+
 @pytest.mark.notebook
 def test_slow_notebook_times_out_and_its_kernel_is_stopped(tmp_path):
     import psutil
