@@ -1,6 +1,7 @@
 """The papers the course teaches, as data: their tables, configurations and claims.
 
-One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05). A
+One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05,
+:mod:`course_lib.papers.lu` for lesson 06). A
 lesson compares its run with the paper through :func:`compare`, which returns
 the claim record every lesson stores under ``claims`` --
 ``{"claim", "paper", "observed", "ci_low", "ci_high", "verdict", ...}`` -- and
@@ -14,7 +15,17 @@ from course_lib.papers.base import (
     beside_paper,
     claims_frame,
     compare,
+    compare_values,
     derived_weighted_f1,
 )
 
-__all__ = ["Claim", "Paper", "PaperTable", "beside_paper", "claims_frame", "compare", "derived_weighted_f1"]
+__all__ = [
+    "Claim",
+    "Paper",
+    "PaperTable",
+    "beside_paper",
+    "claims_frame",
+    "compare",
+    "compare_values",
+    "derived_weighted_f1",
+]
