@@ -56,6 +56,7 @@ __all__ = [
     "pool_frames_to",
     "standardise",
     "word_piece_spans",
+    "word_pieces",
 ]
 
 TEXT_KINDS = ("glove", "minilm_tokens", "minilm_pooled")
@@ -75,6 +76,17 @@ def word_piece_spans(text_bert: np.ndarray) -> tuple[int, int]:
     """
     n_tokens = int(np.asarray(text_bert)[1].sum())
     return 1, max(2, n_tokens - 1)
+
+
+def word_pieces(sample: Sample) -> list[str]:
+    """The clip's word pieces, one per text step (the MiniLM vocabulary; [CLS] and [SEP] left out)."""
+    from transformers import AutoTokenizer
+
+    from course_lib.features import assets
+
+    tokenizer = AutoTokenizer.from_pretrained(str(assets.minilm_dir()))
+    start, stop = word_piece_spans(sample.text_bert)
+    return tokenizer.convert_ids_to_tokens([int(i) for i in sample.text_bert[0][start:stop]])
 
 
 def pool_frames_to(frames: np.ndarray, rate: float, target_hz: float) -> np.ndarray:

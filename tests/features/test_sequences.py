@@ -86,3 +86,9 @@ def test_bad_input_names_the_file(tmp_path):
         seq.load_sequences(bad)
     with pytest.raises(ValueError, match="text must be one of"):
         seq.TextSequences("word2vec")
+
+
+def test_word_pieces_match_the_text_steps(small_mmsa):
+    data = seq.load_sequences(small_mmsa)
+    clip = next(s for s in data.splits["train"] if s.raw_text == "the film was great")
+    assert seq.word_pieces(clip) == ["the", "film", "was", "great"]
