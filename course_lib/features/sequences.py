@@ -35,7 +35,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,7 @@ import numpy as np
 import torch
 
 from course_lib.data import mmsa
-from course_lib.data.datasets import FeatureDataset, pad_collate
+from course_lib.data.datasets import FeatureDataset
 from course_lib.data.records import Sample
 
 __all__ = [
@@ -268,11 +267,6 @@ class SequenceDataset(FeatureDataset):
         item["index"] = torch.tensor(index, dtype=torch.long)
         return item
 
-    @property
-    def collate(self):
-        """``collate_fn`` for a DataLoader (pads every modality, adds lengths and masks)."""
-        return partial(pad_collate, sequence_keys=self.sequence_keys)
-
     def loader(
         self, batch_size: int = 32, shuffle: bool = False, seed: int = 0
     ) -> torch.utils.data.DataLoader:
@@ -363,13 +357,11 @@ def load_sequences(
         text_steps = [np.array(x) for x in extract(every, extractor, cache_dir, progress=progress)]
     features: dict[str, dict[str, np.ndarray]] = {"text": {s.id: x for s, x in zip(every, text_steps)}}
     stats = {}
+    names = ["train"] + [name for name in splits if name != "train"]
     for modality in ("audio", "vision"):
-        per_split = [[_frames(s, modality, aligned, pool_hz) for s in splits[n]] for n in splits]
-        train_position = list(splits).index("train")
-        others = [group for i, group in enumerate(per_split) if i != train_position]
-        stats[modality], scaled = standardise(per_split[train_position], *others)
-        order = [n for n in splits if n == "train"] + [n for n in splits if n != "train"]
+        frames = [[_frames(s, modality, aligned, pool_hz) for s in splits[name]] for name in names]
+        stats[modality], scaled = standardise(*frames)
         features[modality] = {
-            s.id: x for name, group in zip(order, scaled) for s, x in zip(splits[name], group)
+            s.id: x for name, group in zip(names, scaled) for s, x in zip(splits[name], group)
         }
     return SequenceData(path, splits, features, stats, text, aligned)

@@ -107,8 +107,8 @@ class PersonalisationConfig(RecipeConfig):
     adapter_hidden: int = 512
     user_dropout: float = 0.2
     lstm_hidden: int = 64
-    epochs: int = 15
-    patience: int = 4
+    epochs: int = 12
+    patience: int = 3
     batch_size: int = 32
     lr: float = 1e-3
     grad_clip: float = 0.8
@@ -413,9 +413,20 @@ def lambda_curve(
     seed: int,
     lams: Sequence[float] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
     draws: int = 1,
+    max_users: int | None = None,
     device: Any = "cpu",
 ) -> tuple[pd.DataFrame, FewShotResult]:
     """Mean over the **validation users** of each figure after fine-tuning with each λ (and without).
+
+    Args:
+        config: Fine-tuning settings (``k``, ``steps``, learning rates).
+        data: The protocol's data.
+        model: The pre-trained model.
+        seed: Seed of the draws and updates.
+        lams: The λ values.
+        draws: Draws per validation user.
+        max_users: Use only this many validation users, those with the most clips (None: all).
+        device: Torch device.
 
     Returns:
         ``(table, result)``: one row per λ (``"baseline"`` first: no
@@ -424,8 +435,10 @@ def lambda_curve(
     if not data.validation_users:
         raise ValueError(f"no validation user has the {config.k + 3} clips a {config.k}-shot draw needs")
     named = {f"{lam:g}": lam for lam in lams}
+    ranked = sorted(data.validation_users, key=lambda u: (-len(data.validation_users[u]), str(u)))
+    users = {u: data.validation_users[u] for u in ranked[:max_users]}
     result = personalise(
-        config.replace(draws=draws), data, model, seed, users=data.validation_users, lams=named, device=device
+        config.replace(draws=draws), data, model, seed, users=users, lams=named, device=device
     )
     return result.mean(), result
 
