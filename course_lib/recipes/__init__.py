@@ -1,7 +1,8 @@
 """Recipes: one per paper, each a configuration and a training function on the shared base.
 
 * :mod:`course_lib.recipes.base` -- sized configurations, seeds, comparisons, tables, claims;
-* :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05).
+* :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05);
+* :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06).
 """
 
 from course_lib.recipes.base import (

@@ -92,3 +92,15 @@ def test_word_pieces_match_the_text_steps(small_mmsa):
     data = seq.load_sequences(small_mmsa)
     clip = next(s for s in data.splits["train"] if s.raw_text == "the film was great")
     assert seq.word_pieces(clip) == ["the", "film", "was", "great"]
+
+
+def test_minilm_text_kinds(small_mmsa):
+    tokens = seq.TextSequences("minilm_tokens")
+    pooled = seq.TextSequences("minilm_pooled")
+    clips = seq.load_sequences(small_mmsa).splits["train"][:3]
+    states = tokens(clips)
+    means = pooled(clips)
+    for clip, state, mean in zip(clips, states, means):
+        start, stop = seq.word_piece_spans(clip.text_bert)
+        assert state.shape == (stop - start, 384) and mean.shape == (1, 384)
+        np.testing.assert_allclose(mean[0], state.mean(0), atol=1e-5)
