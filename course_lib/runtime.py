@@ -15,7 +15,8 @@ import platform
 import random
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,25 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False
+
+
+@contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Run a block with ``count`` torch CPU threads (None: unchanged), then restore the previous number.
+
+    Small models (a few hundred thousand weights, short sequences) train
+    faster on one thread: their matrix products are too small to share, and
+    on a busy machine the threads mostly wait for each other.
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def pick_device(preference: str = "auto") -> torch.device:

@@ -117,6 +117,9 @@ def paired_bootstrap(
         n_resamples: Bootstrap resamples.
         confidence: Level of the percentile interval.
         seed: Seed of the resampling (the same seed gives the same interval).
+            Resamples on which a callable metric is undefined (NaN, e.g. a
+            correlation of a resample with one distinct value) are left out of
+            the interval.
 
     Raises:
         ValueError: for mismatched shapes, an empty test set or a bad level.
@@ -140,7 +143,7 @@ def paired_bootstrap(
     score_b = np.zeros_like(score_a) if b is None else _scores(truth, b, indices, metric)
     differences = score_a - score_b
     tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(differences[1:], [tail, 100 - tail])
+    low, high = np.nanpercentile(differences[1:], [tail, 100 - tail])
 
     return BootstrapResult(
         difference=float(differences[0]),

@@ -12,6 +12,12 @@ Results come from a ``train_fn(config) -> {"valid": scores, "test": scores}``
 the notebook supplies (e.g. a small training run) and are memoised per
 configuration, optionally in a JSON file so that a later session (or a learner
 without time to train) only looks them up.
+
+:class:`PersonalisationExplorer` (lesson 06) lets a learner pick a user and
+``k``, fine-tune the pre-trained model on ``k`` of that user's clips with or
+without knowledge distillation, and see the user's other clips' predictions
+move. It lists the **validation** users; the test (target) users join the
+list only after ticking "reveal test users".
 """
 
 from __future__ import annotations
@@ -229,6 +235,93 @@ class FusionComparison:
         with self.output:
             clear_output(wait=True)
             display(self.figure)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class PersonalisationExplorer:
+    """Pick a user and k, fine-tune with or without distillation, see the user's predictions move.
+
+    Args:
+        adapt_fn: ``adapt_fn(user, k, distill) -> {"y_true", "before", "after"}``
+            with the user's query labels and predictions before and after
+            fine-tuning (e.g. :func:`course_lib.recipes.mult.adapt_user`).
+        validation_users: Users listed from the start.
+        test_users: Users listed once :attr:`reveal_test` is ticked.
+        ks: Choices of k.
+    """
+
+    def __init__(
+        self,
+        adapt_fn: Callable[[Any, int, bool], Mapping[str, Any]],
+        validation_users: Sequence[Any],
+        test_users: Sequence[Any] = (),
+        ks: Sequence[int] = (1, 3, 5, 8),
+    ) -> None:
+        import ipywidgets as widgets
+
+        if not validation_users:
+            raise ValueError("the explorer needs at least one validation user")
+        self.adapt_fn = adapt_fn
+        self.validation_users = list(validation_users)
+        self.test_users = list(test_users)
+        self.results: dict[tuple[str, Any, int, bool], Mapping[str, Any]] = {}
+        self.calls = 0
+        self.figure = None
+        self.user = widgets.Dropdown(options=self._options(False), description="user")
+        self.k = widgets.Dropdown(options=list(ks), value=5 if 5 in ks else ks[0], description="k")
+        self.distill = widgets.Checkbox(value=True, description="distillation (KD)")
+        self.reveal_test = widgets.Checkbox(value=False, description="reveal test users")
+        self.button = widgets.Button(description="fine-tune / show", icon="play")
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output()
+        self.button.on_click(lambda _: self.update())
+        self.reveal_test.observe(lambda change: self._relist(change["new"]), names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.user, self.k]),
+                widgets.HBox([self.distill, self.reveal_test]),
+                widgets.HBox([self.button, self.status]),
+                self.output,
+            ]
+        )
+
+    def _options(self, with_test: bool) -> list[tuple[str, tuple[str, Any]]]:
+        options = [(f"validation: {u}", ("validation", u)) for u in self.validation_users]
+        if with_test:
+            options += [(f"test: {u}", ("test", u)) for u in self.test_users]
+        return options
+
+    def _relist(self, with_test: bool) -> None:
+        current = self.user.value
+        self.user.options = self._options(with_test)
+        if current in [value for _, value in self.user.options]:
+            self.user.value = current
+
+    def update(self) -> Mapping[str, Any]:
+        """Fine-tune for the chosen user, k and loss (memoised) and redraw the user's predictions."""
+        from IPython.display import clear_output, display
+
+        from course_lib.viz.results import plot_prediction_shift
+
+        (split, user), k, distill = self.user.value, int(self.k.value), bool(self.distill.value)
+        key = (split, user, k, distill)
+        if key not in self.results:
+            self.status.value = f"fine-tuning on {k} clips of {user} ..."
+            self.results[key] = self.adapt_fn(user, k, distill)
+            self.calls += 1
+        result = self.results[key]
+        loss = "with KD" if distill else "without KD"
+        title = f"{split} user {user}: {k}-shot fine-tuning {loss}, {len(result['y_true'])} query clips"
+        self.figure = plot_prediction_shift(result["y_true"], result["before"], result["after"], title=title)
+        self.status.value = f"showing {user}, k={k}, {loss}"
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
+        return result
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -112,3 +112,29 @@ def test_results_without_both_splits_are_refused(tmp_path):
     old.write_text(json.dumps({"k": {"neu": 0.5}}))
     with pytest.raises(ValueError, match="old.json"):
         load_results(old)
+
+
+def test_personalisation_explorer_memoises_and_hides_test_users():
+    from course_lib.widgets import PersonalisationExplorer
+
+    calls = []
+
+    def adapt(user, k, distill):
+        calls.append((user, k, distill))
+        return {"y_true": [0.0, 1.0, -1.0], "before": [0.5, 0.5, 0.5], "after": [0.1, 0.9, -0.6]}
+
+    explorer = PersonalisationExplorer(adapt, ["v1", "v2"], ["t1"])
+    assert [value for _, value in explorer.user.options] == [("validation", "v1"), ("validation", "v2")]
+    explorer.update()
+    explorer.update()
+    assert calls == [("v1", 5, True)] and explorer.figure is not None
+    explorer.distill.value = False
+    explorer.update()
+    assert calls[-1] == ("v1", 5, False)
+    explorer.reveal_test.value = True
+    assert ("test", "t1") in [value for _, value in explorer.user.options]
+    explorer.user.value = ("test", "t1")
+    explorer.update()
+    assert calls[-1] == ("t1", 5, False)
+    with pytest.raises(ValueError):
+        PersonalisationExplorer(adapt, [])

@@ -6,6 +6,8 @@ Modules (import the one you need; importing this package loads nothing heavy):
     encoders   pretrained speech encoders (Whisper offline, any transformers model online),
                the EfficientNet-Lite0 / MobileNetV2 image backbones, masked pooling
     image      image loading and preprocessing
+    sequences  MMSA (MOSI/MOSEI) sequence features in one call: text per word piece, standardised
+               audio and vision, masks (the sequence-model lessons)
     cache      ``extract(records, extractor, cache_dir)``: compute once, store on disk, reload
     bench      ``python -m course_lib bench features``
     assets     where the offline pretrained weights live

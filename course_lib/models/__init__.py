@@ -5,6 +5,8 @@
 * :mod:`~course_lib.models.fusion` — concat, add, cross-attention, late and hybrid fusion;
 * :mod:`~course_lib.models.sequence` — sequence blocks of the MOSI/MOSEI lessons (Conv1D projection,
   crossmodal attention, LSTM encoder, attention pooling, regression head);
+* :mod:`~course_lib.models.mult` — MulT with per-user adapter tokens (lesson 06);
+* :mod:`~course_lib.models.baselines` — text-only LSTM and early-fusion LSTM baselines;
 * :mod:`~course_lib.models.conversation` — the utterance classifier and the conversational model;
 * :mod:`~course_lib.models.registry` — ``available(kind)`` / ``build(kind, name, **kwargs)``.
 

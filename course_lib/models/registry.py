@@ -1,7 +1,8 @@
 """A small explicit registry of model builders, so notebooks and widgets can list choices.
 
 Builders are plain functions registered under a kind (``"text"``, ``"audio"``,
-``"fusion"``) and a name::
+``"fusion"``, ``"msa"`` for the whole-clip sentiment models of the MOSI/MOSEI
+lessons) and a name::
 
     @register("fusion", "concat")
     def build_concat(input_dims, **options): ...
@@ -10,7 +11,8 @@ Builders are plain functions registered under a kind (``"text"``, ``"audio"``,
     build("fusion", "concat", input_dims={"text": 128, "audio": 64})
 
 The course's own builders live in :mod:`course_lib.models.text`,
-:mod:`course_lib.models.audio` and :mod:`course_lib.models.fusion`; they are
+:mod:`course_lib.models.audio`, :mod:`course_lib.models.fusion`,
+:mod:`course_lib.models.mult` and :mod:`course_lib.models.baselines`; they are
 imported the first time :func:`available` or :func:`build` is called.
 """
 
@@ -20,8 +22,14 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-KINDS: tuple[str, ...] = ("text", "audio", "fusion")
-_BUILTIN_MODULES = ("course_lib.models.text", "course_lib.models.audio", "course_lib.models.fusion")
+KINDS: tuple[str, ...] = ("text", "audio", "fusion", "msa")
+_BUILTIN_MODULES = (
+    "course_lib.models.text",
+    "course_lib.models.audio",
+    "course_lib.models.fusion",
+    "course_lib.models.mult",
+    "course_lib.models.baselines",
+)
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 
 

@@ -1,6 +1,7 @@
 """The papers the course teaches, as data: their tables, configurations and claims.
 
-One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05). A
+One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05,
+:mod:`course_lib.papers.lu` for lesson 06). A
 lesson compares its run with the paper through :func:`compare`, which returns
 the claim record every lesson stores under ``claims`` --
 ``{"claim", "paper", "observed", "ci_low", "ci_high", "verdict", ...}`` -- and
@@ -14,6 +15,7 @@ from course_lib.papers.base import (
     beside_paper,
     claims_frame,
     compare,
+    compare_values,
     derived_weighted_f1,
     of_paper,
 )
@@ -21,9 +23,9 @@ from course_lib.papers.base import (
 
 def papers() -> dict[str, Paper]:
     """Every paper of the course by key (for reports that group claims by paper)."""
-    from course_lib.papers import femia
+    from course_lib.papers import femia, lu
 
-    return {paper.key: paper for paper in (femia.PAPER,)}
+    return {paper.key: paper for paper in (femia.PAPER, lu.PAPER)}
 
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "beside_paper",
     "claims_frame",
     "compare",
+    "compare_values",
     "derived_weighted_f1",
     "of_paper",
     "papers",

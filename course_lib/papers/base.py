@@ -187,6 +187,42 @@ def compare(
     }
 
 
+def _mean_of_values(_: np.ndarray, values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else float("nan")
+
+
+def compare_values(
+    claim: Claim,
+    values_a: Sequence[float],
+    values_b: Sequence[float] | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Test ``claim`` on per-unit scores: the mean of ``a - b`` over units, with a paired bootstrap over units.
+
+    For claims whose items are not test clips but units scored on their own,
+    e.g. each (user, draw) of a few-shot study scored by its query MAE: the
+    units are resampled with replacement, as :func:`compare` resamples clips.
+    NaN scores (a figure undefined on a unit) are left out of each mean.
+
+    Args:
+        claim: The paper's claim.
+        values_a, values_b: Scores of the two systems on the same units. Shape: ``(U,)``;
+            ``values_b=None`` for a claim about one system.
+        n_resamples: Bootstrap resamples.
+        seed: Seed of the resampling.
+
+    Returns:
+        The record of :func:`compare`.
+    """
+    a = np.asarray(values_a, dtype=float)
+    b = None if values_b is None else np.asarray(values_b, dtype=float)
+    if b is not None and b.shape != a.shape:
+        raise ValueError(f"values_a {a.shape} and values_b {b.shape} must score the same units")
+    return compare(claim, np.zeros(len(a)), a, b, metric=_mean_of_values, n_resamples=n_resamples, seed=seed)
+
+
 def claims_frame(records: Sequence[Mapping[str, Any]], digits: int = 3) -> Any:
     """Claim records as a table: claim | paper | observed (± seed std) | 95% CI | verdict."""
     import pandas as pd

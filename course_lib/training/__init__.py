@@ -1,4 +1,5 @@
-"""Training: the :class:`Trainer` and class-weighted losses (recipes in :mod:`course_lib.recipes`)."""
+"""Training: the :class:`Trainer`, class-weighted losses and few-shot fine-tuning
+(:mod:`course_lib.training.fewshot`); recipes in :mod:`course_lib.recipes`."""
 
 from course_lib.training.losses import class_weights
 from course_lib.training.trainer import Trainer, load_checkpoint, save_checkpoint

@@ -12,6 +12,23 @@ once, after :meth:`Trainer.fit`.
 Method names follow d2l / PyTorch Lightning (``fit``, ``training_step``,
 ``validation_step``, ``configure_optimizers``) so learners can move on to
 Lightning without surprises.
+
+Beyond the papers' default recipe (used by the sequence-model lessons):
+
+* ``param_groups`` -- parameter groups with their own learning rates (e.g. a
+  pre-trained base at 1e-4 and a user adapter at 1e-3);
+* ``objective(outputs, batch) -> loss`` or ``(loss, logs)`` -- a loss that sees
+  the model's whole output (a tensor or a dict) and the whole batch, e.g.
+  knowledge distillation against cached teacher predictions looked up by the
+  batch's integer ``index``; the logs are averaged per epoch into
+  :attr:`Trainer.history` as ``train_<name>``;
+* ``hooks`` -- objects with any of ``on_epoch_start(trainer, epoch)``,
+  ``on_train_batch_end(trainer, batch, outputs, loss)`` and
+  ``on_epoch_end(trainer, epoch, record)``;
+* models may return a dict; its ``prediction_key`` entry is the prediction;
+* ``fit(model, train_loader, None)`` trains exactly ``max_epochs`` epochs
+  without validation and keeps the last weights (a fixed few-shot update,
+  where no validation data exist).
 """
 
 from __future__ import annotations
@@ -35,6 +52,11 @@ from course_lib.training.losses import class_weights as inverse_frequency_weight
 from course_lib.training.losses import default_loss
 
 Batch = Mapping[str, Any]
+#: ``objective(outputs, batch) -> loss`` or ``(loss, {name: float})``.
+Objective = Callable[[Any, Batch], "torch.Tensor | tuple[torch.Tensor, Mapping[str, float]]"]
+#: Parameter groups: a list of ``{"params": [...], "lr": ...}`` dicts, or a function of the model giving one.
+ParamGroups = Sequence[Mapping[str, Any]] | Callable[[nn.Module], Sequence[Mapping[str, Any]]]
+HOOK_NAMES = ("on_epoch_start", "on_train_batch_end", "on_epoch_end")
 
 
 def move_batch(batch: Batch, device: torch.device | str) -> dict[str, Any]:
@@ -114,6 +136,13 @@ class Trainer:
         metrics_fn: ``metrics_fn(y_true, y_pred) -> dict``; replaces the
             default metrics of the task.
         min_delta: Minimum change counting as an improvement.
+        param_groups: Parameter groups with their own ``lr`` (and
+            ``weight_decay``), or a function ``model -> groups``; groups
+            without ``lr`` use ``lr``. Frozen parameters are left out.
+        objective: ``objective(outputs, batch) -> loss`` or ``(loss, logs)``;
+            replaces ``loss_fn`` for training and the validation loss.
+        hooks: Objects with any of :data:`HOOK_NAMES` as methods.
+        prediction_key: Entry of a dict output holding the prediction.
 
     Attributes:
         model: The trained module (after :meth:`fit`: its best epoch's weights).
@@ -146,6 +175,10 @@ class Trainer:
         target_key: str = "label",
         metrics_fn: Callable[[np.ndarray, np.ndarray], dict[str, float]] | None = None,
         min_delta: float = 0.0,
+        param_groups: ParamGroups | None = None,
+        objective: Objective | None = None,
+        hooks: Sequence[Any] = (),
+        prediction_key: str = "prediction",
     ) -> None:
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
@@ -173,6 +206,10 @@ class Trainer:
         self.target_key = target_key
         self.metrics_fn = metrics_fn
         self.min_delta = min_delta
+        self.param_groups = param_groups
+        self.objective = objective
+        self.hooks = tuple(hooks)
+        self.prediction_key = prediction_key
         self.model: nn.Module | None = None
         self.loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
         self.optimizer: torch.optim.Optimizer | None = None
@@ -181,15 +218,34 @@ class Trainer:
         self.best_epoch: int | None = None
         self.best_score: float | None = None
         self.class_weight_tensor: torch.Tensor | None = None
+        self.last_epoch_logs: dict[str, float] = {}
 
     # ------------------------------------------------------------------ set-up
 
     def configure_optimizers(self, model: nn.Module) -> torch.optim.Optimizer:
-        """Adam over the trainable parameters (frozen ones are left out)."""
-        params = [p for p in model.parameters() if p.requires_grad]
-        if not params:
-            raise ValueError("the model has no trainable parameters")
-        return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        """Adam over the trainable parameters (frozen ones are left out), per group when given."""
+        if self.param_groups is None:
+            params = [p for p in model.parameters() if p.requires_grad]
+            if not params:
+                raise ValueError("the model has no trainable parameters")
+            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        groups = self.param_groups(model) if callable(self.param_groups) else self.param_groups
+        chosen = []
+        for number, group in enumerate(groups):
+            if "params" not in group:
+                raise ValueError(f"parameter group {number} has no 'params'")
+            params = [p for p in group["params"] if p.requires_grad]
+            if params:
+                chosen.append({**group, "params": params})
+        if not chosen:
+            raise ValueError("the parameter groups hold no trainable parameters")
+        return torch.optim.Adam(chosen, lr=self.lr, weight_decay=self.weight_decay)
+
+    def _call_hooks(self, name: str, *args: Any) -> None:
+        for hook in self.hooks:
+            method = getattr(hook, name, None)
+            if method is not None:
+                method(self, *args)
 
     def _collect_targets(self, loader: Iterable[Batch]) -> torch.Tensor:
         """Training targets: the dataset's integer ``labels`` array when it has one, else one pass."""
@@ -244,17 +300,40 @@ class Trainer:
             targets = targets.float()
         return self.loss_fn(self._shape_outputs(outputs, targets), targets)
 
+    def prediction(self, outputs: Any) -> torch.Tensor:
+        """The prediction tensor of a model output (a tensor, or a dict's ``prediction_key`` entry)."""
+        if isinstance(outputs, Mapping):
+            if self.prediction_key not in outputs:
+                raise KeyError(f"model output has no {self.prediction_key!r} entry (keys: {sorted(outputs)})")
+            return outputs[self.prediction_key]
+        return outputs
+
+    def _objective_loss(self, outputs: Any, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
+        result = self.objective(outputs, batch)
+        loss, logs = result if isinstance(result, tuple) else (result, {})
+        return loss, {str(k): float(v) for k, v in dict(logs).items()}
+
+    def _forward_loss(self, batch: Batch) -> tuple[Any, torch.Tensor, dict[str, float]]:
+        """``(outputs, loss, logs)`` of one training batch."""
+        outputs = self.model(batch)
+        if self.objective is not None:
+            loss, logs = self._objective_loss(outputs, batch)
+            return outputs, loss, logs
+        return outputs, self.compute_loss(self.prediction(outputs), self._targets(batch)), {}
+
     def training_step(self, batch: Batch, batch_idx: int = 0) -> torch.Tensor:
         """Forward one (device-resident) batch and return its loss."""
-        outputs = self.model(batch)
-        return self.compute_loss(outputs, self._targets(batch))
+        return self._forward_loss(batch)[1]
 
     def validation_step(
         self, batch: Batch, batch_idx: int = 0
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Forward one batch without gradients: ``(outputs, targets, loss)``."""
+        """Forward one batch without gradients: ``(predictions, targets, loss)``."""
         targets = self._targets(batch)
-        outputs = self._shape_outputs(self.model(batch), targets)
+        raw = self.model(batch)
+        outputs = self._shape_outputs(self.prediction(raw), targets)
+        if self.objective is not None:
+            return outputs, targets, self._objective_loss(raw, batch)[0]
         return outputs, targets, self.compute_loss(outputs, targets)
 
     # ------------------------------------------------------------------ loops
@@ -262,22 +341,27 @@ class Trainer:
     def _train_epoch(self, loader: Iterable[Batch], epoch: int) -> float:
         self.model.train()
         total, count = 0.0, 0
+        log_totals: dict[str, float] = {}
         bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not self.progress)
         for batch_idx, batch in enumerate(bar):
             batch = move_batch(batch, self.device)
             self.optimizer.zero_grad(set_to_none=True)
-            loss = self.training_step(batch, batch_idx)
+            outputs, loss, logs = self._forward_loss(batch)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"non-finite training loss at epoch {epoch}, batch {batch_idx}")
             loss.backward()
             if self.grad_clip is not None:
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
             self.optimizer.step()
+            self._call_hooks("on_train_batch_end", batch, outputs, loss.detach())
             size = int(self._targets(batch).shape[0])
             total += float(loss.detach()) * size
             count += size
+            for name, value in logs.items():
+                log_totals[name] = log_totals.get(name, 0.0) + value * size
         if count == 0:
             raise ValueError("the training loader yielded no batches")
+        self.last_epoch_logs = {f"train_{name}": value / count for name, value in log_totals.items()}
         return total / count
 
     def _run_inference(
@@ -375,11 +459,23 @@ class Trainer:
             seed_everything(self.seed)
         return built
 
+    def _fit_without_validation(self, train_loader: Iterable[Batch]) -> list[dict[str, float]]:
+        """Exactly ``max_epochs`` epochs, last weights kept (no validation data to select with)."""
+        for epoch in range(1, self.max_epochs + 1):
+            self._call_hooks("on_epoch_start", epoch)
+            lr = self.optimizer.param_groups[0]["lr"]
+            train_loss = self._train_epoch(train_loader, epoch)
+            record = {"epoch": epoch, "train_loss": train_loss, "lr": lr, **self.last_epoch_logs}
+            self.history.append(record)
+            self._call_hooks("on_epoch_end", epoch, record)
+        self.best_epoch = self.max_epochs
+        return self.history
+
     def fit(
         self,
         model: nn.Module | Callable[[], nn.Module],
         train_loader: Iterable[Batch],
-        val_loader: Iterable[Batch],
+        val_loader: Iterable[Batch] | None,
     ) -> list[dict[str, float]]:
         """Train a model and restore its best validation epoch.
 
@@ -395,7 +491,8 @@ class Trainer:
                 module is :attr:`model`.
             train_loader: Training batches (dicts of tensors).
             val_loader: Validation batches; the only split used for model
-                selection, learning-rate schedule and early stopping.
+                selection, learning-rate schedule and early stopping. None:
+                train exactly ``max_epochs`` epochs and keep the last weights.
 
         Returns:
             :attr:`history`, one dict per epoch.
@@ -407,10 +504,13 @@ class Trainer:
             self.optimizer, mode=self.mode, factor=self.lr_factor, patience=self.lr_patience
         )
         self.history, self.best_epoch, self.best_score = [], None, None
+        if val_loader is None:
+            return self._fit_without_validation(train_loader)
         best_state: dict[str, torch.Tensor] | None = None
         stale = 0
         epochs = tqdm(range(1, self.max_epochs + 1), desc="fit", disable=not self.progress)
         for epoch in epochs:
+            self._call_hooks("on_epoch_start", epoch)
             lr = self.optimizer.param_groups[0]["lr"]
             train_loss = self._train_epoch(train_loader, epoch)
             val = self.evaluate(val_loader)
@@ -418,9 +518,10 @@ class Trainer:
                 raise KeyError(f"monitored metric {self.monitor!r} not in validation metrics {sorted(val)}")
             score = float(val[self.monitor])
             self.scheduler.step(score)
-            record = {"epoch": epoch, "train_loss": train_loss, "lr": lr}
+            record = {"epoch": epoch, "train_loss": train_loss, "lr": lr, **self.last_epoch_logs}
             record.update({f"val_{key}": float(value) for key, value in val.items()})
             self.history.append(record)
+            self._call_hooks("on_epoch_end", epoch, record)
             if self._improved(score):
                 self.best_epoch, self.best_score, stale = epoch, score, 0
                 best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}

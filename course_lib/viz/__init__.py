@@ -19,6 +19,8 @@ from course_lib.viz.results import (
     plot_misclassified_turn,
     plot_per_class_f1,
     plot_per_class_vs_paper,
+    plot_prediction_shift,
+    plot_user_deltas,
 )
 
 __all__ = [
@@ -39,5 +41,7 @@ __all__ = [
     "plot_misclassified_turn",
     "plot_per_class_f1",
     "plot_per_class_vs_paper",
+    "plot_prediction_shift",
+    "plot_user_deltas",
     "plot_waveform",
 ]

@@ -459,3 +459,79 @@ def plot_misclassified_turn(
     notes.axis("off")
     notes.text(0.0, 1.0, "\n".join(lines), transform=notes.transAxes, va="top", ha="left", fontsize=8)
     return _release(fig, True)
+
+
+def plot_user_deltas(
+    table: Any,
+    methods: Sequence[str],
+    reference: str = "baseline",
+    metric: str = "mae",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Per user, the change of a figure after adaptation: one dot per draw, a bar at the mean over draws.
+
+    Args:
+        table: One row per (user, draw, method) with ``user``, ``draw``,
+            ``method`` and ``metric`` columns (:meth:`course_lib.training.fewshot.FewShotResult.table`).
+        methods: Methods compared with ``reference``, one colour each.
+        reference: The method subtracted (the no-adaptation baseline).
+        metric: Column plotted.
+        title: Axes title.
+        ax: Axes to draw into.
+    """
+    wide = table.pivot_table(index=["user", "draw"], columns="method", values=metric, sort=False)
+    users = list(dict.fromkeys(wide.index.get_level_values("user")))
+    fig, ax, owned = _figure(ax, (1.6 + 0.9 * len(users), 3.6))
+    width = 0.8 / max(len(methods), 1)
+    for number, method in enumerate(methods):
+        delta = (wide[method] - wide[reference]).groupby(level="user", sort=False)
+        for position, user in enumerate(users):
+            values = delta.get_group(user).to_numpy()
+            x = position - 0.4 + width * (number + 0.5)
+            ax.bar(
+                x,
+                np.nanmean(values),
+                width * 0.9,
+                color=f"C{number}",
+                alpha=0.35,
+                label=method if position == 0 else None,
+            )
+            ax.scatter(np.full(len(values), x), values, color=f"C{number}", s=14, zorder=3)
+    ax.axhline(0.0, color="grey", linewidth=1)
+    ax.set_xticks(range(len(users)), [str(u)[:8] for u in users], rotation=30, ha="right")
+    ax.set_ylabel(f"{metric} minus {reference}")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(
+        title or f"per user: {metric} change over the 5-shot draws (dots) and its mean (bars)", fontsize=9
+    )
+    return _release(fig, owned)
+
+
+def plot_prediction_shift(
+    y_true: Any, before: Any, after: Any, title: str | None = None, ax: Axes | None = None
+) -> Figure:
+    """Predictions against labels before (grey) and after (colour) an adaptation, with arrows between them.
+
+    Shape:
+        y_true, before, after ``(N,)``.
+    """
+    truth, old, new = (np.asarray(v, dtype=float).reshape(-1) for v in (y_true, before, after))
+    if not truth.size == old.size == new.size:
+        raise ValueError(f"y_true, before and after differ in length: {truth.size}, {old.size}, {new.size}")
+    fig, ax, owned = _figure(ax, (4.6, 4.2))
+    ax.plot([-3, 3], [-3, 3], color="grey", linestyle="--", linewidth=1)
+    for x, y0, y1 in zip(truth, old, new):
+        ax.annotate("", (x, y1), (x, y0), arrowprops={"arrowstyle": "->", "color": "C0", "alpha": 0.5})
+    ax.scatter(truth, old, color="grey", s=18, label=f"before (MAE {np.abs(old - truth).mean():.2f})")
+    ax.scatter(truth, new, color="C0", s=18, label=f"after (MAE {np.abs(new - truth).mean():.2f})")
+    ax.set_xlim(-3.2, 3.2)
+    ax.set_ylim(-3.2, 3.2)
+    ax.set_xlabel("label")
+    ax.set_ylabel("prediction")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=9)
+    return _release(fig, owned)

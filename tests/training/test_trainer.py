@@ -261,3 +261,86 @@ def test_move_batch_and_checkpoint_round_trip(tmp_path):
         torch.testing.assert_close(other.state_dict()[key], value)
     with pytest.raises(FileNotFoundError):
         load_checkpoint(other, tmp_path / "missing.safetensors")
+
+
+# ----------------------------------------------------------------------------- extensions
+
+
+class DictMlp(Mlp):
+    def forward(self, batch):
+        return {"prediction": self.net(batch["features"]).squeeze(-1), "extra": batch["features"]}
+
+
+def _regression_loaders():
+    train = DataLoader(Blobs(60, 0, regression=True), batch_size=16, shuffle=True)
+    val = DataLoader(Blobs(30, 1, regression=True), batch_size=32)
+    return train, val
+
+
+class Counter:
+    def __init__(self):
+        self.calls = {"on_epoch_start": 0, "on_train_batch_end": 0, "on_epoch_end": 0}
+
+    def on_epoch_start(self, trainer, epoch):
+        self.calls["on_epoch_start"] += 1
+
+    def on_train_batch_end(self, trainer, batch, outputs, loss):
+        assert "extra" in outputs and loss.dim() == 0
+        self.calls["on_train_batch_end"] += 1
+
+    def on_epoch_end(self, trainer, epoch, record):
+        assert record["epoch"] == epoch
+        self.calls["on_epoch_end"] += 1
+
+
+def test_objective_sees_dict_outputs_and_batch_and_logs_are_averaged():
+    seen = []
+
+    def objective(outputs, batch):
+        seen.append(sorted(batch))
+        loss = (outputs["prediction"] - batch["label"]).abs().mean()
+        return loss, {"half": 0.5}
+
+    counter = Counter()
+    train, val = _regression_loaders()
+    trainer = Trainer(
+        task="regression",
+        monitor="mae",
+        mode="min",
+        max_epochs=3,
+        patience=3,
+        objective=objective,
+        hooks=[counter],
+        progress=False,
+        seed=0,
+    )
+    history = trainer.fit(lambda: DictMlp(out=1), train, val)
+    assert seen[0] == ["features", "label"]
+    assert all(record["train_half"] == pytest.approx(0.5) for record in history)
+    assert counter.calls == {"on_epoch_start": 3, "on_train_batch_end": 3 * 4, "on_epoch_end": 3}
+    assert trainer.predict(val).shape == (30,)
+
+
+def test_param_groups_keep_their_learning_rates():
+    torch.manual_seed(0)
+    model = DictMlp(out=1)
+    first, second = model.net[0], model.net[2]
+    frozen = first.weight.detach().clone()
+    groups = lambda m: [{"params": m.net[0].parameters(), "lr": 0.0}, {"params": m.net[2].parameters()}]
+    train, _ = _regression_loaders()
+    trainer = Trainer(task="regression", lr=0.05, max_epochs=2, param_groups=groups, progress=False)
+    trainer.fit(model, train, None)
+    assert [g["lr"] for g in trainer.optimizer.param_groups] == [0.0, 0.05]
+    assert torch.equal(first.weight, frozen) and second.weight.grad is not None
+
+
+def test_fit_without_validation_trains_exactly_max_epochs():
+    train, _ = _regression_loaders()
+    trainer = Trainer(task="regression", max_epochs=4, patience=1, progress=False, seed=0)
+    history = trainer.fit(lambda: DictMlp(out=1), train, None)
+    assert [r["epoch"] for r in history] == [1, 2, 3, 4] and trainer.best_epoch == 4
+    assert all("val_loss" not in r for r in history)
+    with pytest.raises(ValueError, match="no 'params'"):
+        Trainer(task="regression", param_groups=[{"lr": 1.0}], progress=False).fit(
+            DictMlp(out=1), train, None
+        )

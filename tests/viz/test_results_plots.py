@@ -133,3 +133,24 @@ def test_box_plots_by_class_one_panel_per_column():
     fig = viz.plot_by_class(table, ["a", "b"], ["neu", "neu", "fru", "fru"], CLASSES)
     assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["neu", "fru"]
+
+
+def test_user_deltas_and_prediction_shift():
+    import pandas as pd
+
+    from course_lib.viz.results import plot_prediction_shift, plot_user_deltas
+
+    rows = [
+        {"user": u, "draw": d, "method": m, "mae": base + (0.1 * d if m != "baseline" else 0.0)}
+        for u, base in (("a", 1.0), ("b", 0.5))
+        for d in range(3)
+        for m in ("baseline", "fs_ua", "fs_ua_kd")
+    ]
+    fig = plot_user_deltas(pd.DataFrame(rows), ["fs_ua", "fs_ua_kd"])
+    ax = fig.axes[0]
+    assert len(ax.patches) == 4  # one bar per user and method
+    assert ax.patches[0].get_height() == pytest.approx(0.1)  # mean of 0, 0.1, 0.2
+    fig = plot_prediction_shift([0.0, 1.0], [0.5, 0.5], [0.1, 0.9])
+    assert "MAE 0.50" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    with pytest.raises(ValueError, match="differ in length"):
+        plot_prediction_shift([0.0], [0.5, 0.5], [0.1])
