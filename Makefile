@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml requirements/lock.txt
 setup: $(STAMP)  ## create or update .venv with the course installed (idempotent)
 
 corpora: setup  ## generate the embedded corpora of MODE's preset when missing
-	$(PY) -m course_lib data make --preset $(if $(filter full,$(MODE)),full,tiny) --if-missing
+	$(PY) -m course_lib data make --preset $(if $(filter full,$(MODE)),full,tiny) --if-missing --variant nobias
 
 course: setup  ## execute every notebook headlessly (MODE=smoke|full) -> build/report.html
 	$(PY) -m course_lib course run --mode $(MODE)
@@ -47,7 +47,7 @@ format: setup  ## apply ruff's formatting
 test: export HF_HUB_OFFLINE = 1
 test: export COURSE_SMOKE = 1
 test: setup lint  ## lint, then every unit test and notebook smoke run
-	$(PY) -m course_lib data make --preset tiny --if-missing
+	$(PY) -m course_lib data make --preset tiny --if-missing --variant nobias
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lab: setup  ## open the course in JupyterLab

@@ -484,7 +484,7 @@ def _ensure_corpora(mode: str, data_dir: Path | None) -> None:
     from course_lib.data.synthetic.corpora import ensure_corpora
 
     preset = "tiny" if mode == "smoke" else "full"
-    ensure_corpora(resolve_data_dir(data_dir) / "corpora" / preset, preset=preset)
+    ensure_corpora(resolve_data_dir(data_dir) / "corpora" / preset, preset=preset, variants=("nobias",))
 
 
 def _cli_run(args: argparse.Namespace) -> int:

@@ -205,7 +205,8 @@ def load_personalisation_data(
     path = Path(corpora_dir) / config.corpus / config.file
     if not path.is_file():
         raise FileNotFoundError(
-            f"no MMSA pickle at {path} (generate the corpora with `python -m course_lib data`)"
+            f"no MMSA pickle at {path} (generate the corpora with "
+            "`python -m course_lib data make --preset tiny|full --variant nobias`)"
         )
     sequences = load_sequences(path, config.text, config.pool_hz, cache_dir)
     splits = sequences.splits
