@@ -132,13 +132,46 @@ def check_claims(records: Any, key: str = "claims") -> list[str]:
     return problems
 
 
+#: The expectation value that asks for a list of leaderboard records.
+LEADERBOARD_RECORDS = "leaderboard records"
+#: Keys of a leaderboard record (see :meth:`course_lib.recipes.leaderboard.Leaderboard.records`).
+LEADERBOARD_KEYS = ("method", "lesson", "task", "difference", "ci_low", "ci_high", "verdict")
+LEADERBOARD_VERDICTS = ("reference", "better", "worse", "not distinguishable")
+
+
+def check_leaderboard(records: Any, key: str = "leaderboard") -> list[str]:
+    """Problems of recorded leaderboard rows: each needs :data:`LEADERBOARD_KEYS`, an interval and a verdict."""
+    if not isinstance(records, list) or not records:
+        return [f"result {key!r} must be a non-empty list of leaderboard records"]
+    problems = []
+    for index, record in enumerate(records):
+        missing = [k for k in LEADERBOARD_KEYS if not isinstance(record, dict) or k not in record]
+        if missing:
+            problems.append(f"{key}[{index}] lacks {missing}")
+            continue
+        name = record["method"]
+        if not all(isinstance(record[k], (int, float)) for k in ("difference", "ci_low", "ci_high")):
+            problems.append(f"{key}[{index}] ({name!r}): difference and interval must be numbers")
+        elif record["ci_low"] > record["ci_high"]:
+            problems.append(f"{key}[{index}] ({name!r}): ci_low above ci_high")
+        if record["verdict"] not in LEADERBOARD_VERDICTS:
+            problems.append(f"{key}[{index}] ({name!r}): unknown verdict {record['verdict']!r}")
+    tasks = {record["task"] for record in records if isinstance(record, dict) and "task" in record}
+    for task in tasks:
+        references = [r for r in records if isinstance(r, dict) and r.get("task") == task]
+        if sum(r.get("verdict") == "reference" for r in references) != 1:
+            problems.append(f"{key}: task {task!r} needs exactly one reference row")
+    return problems
+
+
 def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -> list[str]:
     """Compare recorded results with a notebook's declared expectations.
 
     Args:
         expects: Result key (dots reach into nested dicts) -> ``[low, high]``
             range (either end may be None), :data:`CLAIM_RECORDS` (a non-empty
-            list of claim records, see :func:`check_claims`) or an exact value.
+            list of claim records, see :func:`check_claims`), :data:`LEADERBOARD_RECORDS`
+            (see :func:`check_leaderboard`) or an exact value.
         results: The ``results`` mapping the notebook recorded.
 
     Returns:
@@ -153,6 +186,8 @@ def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -
             continue
         if expected == CLAIM_RECORDS:
             problems.extend(check_claims(value, key))
+        elif expected == LEADERBOARD_RECORDS:
+            problems.extend(check_leaderboard(value, key))
         elif isinstance(expected, list) and len(expected) == 2:
             low, high = expected
             if isinstance(value, bool) or not isinstance(value, (int, float)):

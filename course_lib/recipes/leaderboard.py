@@ -200,6 +200,13 @@ class Leaderboard:
             table[row["method"]] = cells
         return pd.DataFrame.from_dict(table, orient="index")
 
+    def verdicts(self) -> dict[str, list[str]]:
+        """``{verdict: [method names]}``: which methods are really better or worse than the reference."""
+        grouped: dict[str, list[str]] = {}
+        for row in self.rows():
+            grouped.setdefault(row["verdict"], []).append(row["method"])
+        return grouped
+
     def records(self) -> list[dict[str, Any]]:
         """JSON-able rows for ``run.record``: method, lesson, task, figures, parameters, seconds, CI, verdict."""
         return [{k: v for k, v in row.items()} for row in self.rows()]

@@ -332,3 +332,34 @@ def test_the_report_shows_each_lessons_key_figures_as_linked_thumbnails(tmp_path
     page = course.render_report(runs, "smoke", 1.0, figures)
     assert "<a href='figures/02_b_1.png'><img src='figures/02_b_1.png'" in page
     assert "No figures were kept" in course.render_report(runs, "smoke", 1.0)
+
+
+def _board_row(
+    method: str, verdict: str, task: str = "sentiment", low: float = -0.1, high: float = 0.1
+) -> dict:
+    return {
+        "method": method,
+        "lesson": "06",
+        "task": task,
+        "difference": 0.0,
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": verdict,
+        "mae": 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("records", "n_problems"),
+    [
+        ([_board_row("a", "reference"), _board_row("b", "worse")], 0),
+        ([], 1),
+        ([_board_row("a", "better")], 1),  # no reference
+        ([_board_row("a", "reference"), _board_row("b", "reference")], 1),
+        ([_board_row("a", "reference"), _board_row("b", "worse", low=0.2, high=0.1)], 1),
+        ([_board_row("a", "reference"), {"method": "b"}], 1),
+        ([_board_row("a", "reference"), _board_row("b", "great")], 1),
+    ],
+)
+def test_leaderboard_records_are_checked(records, n_problems):
+    assert len(course.check_leaderboard(records)) == n_problems
