@@ -4,6 +4,7 @@ Commands:
     data make|info   generate the embedded corpora / describe a corpus folder
     bench ...        benchmark scripts that print figures
     course run       execute the notebooks headlessly and write the report
+    predict          the emotion of your own clip with a model a lesson trained
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "data": "course_lib.data.cli",
     "bench": "course_lib.bench",
     "course": "course_lib.course",
+    "predict": "course_lib.predict",
 }
 
 
