@@ -46,11 +46,36 @@ class ModelNotTrainedError(FileNotFoundError):
     """A model that no lesson run has saved yet (the message names the notebook that trains it)."""
 
 
-def models_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """``<data folder>/models``, where lessons save trained models."""
+def models_dir(data_dir: str | os.PathLike | None = None, smoke: bool = False) -> Path:
+    """``<data folder>/models``, where lessons save trained models (``models/smoke`` in smoke mode).
+
+    Smoke-mode models (tiny corpus, a few epochs) live apart so that a smoke run
+    (``make test``) never replaces a full-mode model.
+    """
     from course_lib.runtime import resolve_data_dir
 
-    return resolve_data_dir(data_dir) / "models"
+    folder = resolve_data_dir(data_dir) / "models"
+    return folder / "smoke" if smoke else folder
+
+
+def find_model(name: str, folder: str | os.PathLike | None = None) -> Path:
+    """The folder holding the saved model ``name``: in ``folder``, else the full-mode then smoke-mode models.
+
+    Raises:
+        ModelNotTrainedError: when no lesson run saved it (names the notebook to run).
+    """
+    candidates = [Path(folder)] if folder is not None else [models_dir(), models_dir(smoke=True)]
+    for root in candidates:
+        if (root / name / CONFIG_FILE).is_file() and (root / name / WEIGHTS_FILE).is_file():
+            return root / name
+    trainer = MODELS.get(name)
+    how = (
+        f"run notebooks/{trainer}.ipynb (any mode) to train and save it"
+        if trainer
+        else f"known models: {', '.join(sorted(MODELS))}"
+    )
+    looked = " or ".join(str(root / name) for root in candidates)
+    raise ModelNotTrainedError(f"model {name!r} was never trained here (no {looked}): {how}")
 
 
 # ----------------------------------------------------------------------------- saving
@@ -65,6 +90,7 @@ def save_erc_model(
     trained_by: str,
     seed: int,
     scores: Mapping[str, float] | None = None,
+    smoke: bool = False,
 ) -> Path:
     """Save a trained emotion model as ``config.json`` + ``model.safetensors`` under ``folder/name``.
 
@@ -82,6 +108,7 @@ def save_erc_model(
         trained_by: The notebook that trained it (named in error messages).
         seed: The seed of the run.
         scores: A few metrics to show beside predictions (e.g. test weighted F1).
+        smoke: Whether a smoke-mode run trained it (said when it predicts).
 
     Returns:
         The model's folder.
@@ -98,6 +125,7 @@ def save_erc_model(
         "classes": list(data.classes),
         "trained_by": trained_by,
         "seed": int(seed),
+        "smoke": bool(smoke),
         "scores": {k: float(v) for k, v in (scores or {}).items()},
     }
     if config.text in ("bilstm_random", "bilstm_glove", "bilstm_glove_frozen"):
@@ -166,18 +194,8 @@ def load_erc_model(name: str = DEFAULT_MODEL, folder: str | os.PathLike | None =
     from course_lib.features.text import Vocabulary
     from course_lib.recipes.erc import ERCConfig, build_model
 
-    root = Path(folder) if folder is not None else models_dir()
-    target = root / name
+    target = find_model(name, folder)
     config_path, weights_path = target / CONFIG_FILE, target / WEIGHTS_FILE
-    if not config_path.is_file() or not weights_path.is_file():
-        known = ", ".join(sorted(MODELS))
-        trainer = MODELS.get(name)
-        how = (
-            f"run notebooks/{trainer}.ipynb (any mode) to train and save it"
-            if trainer
-            else f"known models: {known}"
-        )
-        raise ModelNotTrainedError(f"model {name!r} was never trained here (no {target}): {how}")
     try:
         meta = json.loads(config_path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -352,7 +370,8 @@ def _cli_predict(args: argparse.Namespace) -> int:
     folder = Path(args.models_dir) if args.models_dir else None
     saved = load_erc_model(args.model, folder)
     features = clip_features(saved, args.audio, args.text)
-    print(f"model {saved.name} ({saved.config.name}), trained by {saved.meta.get('trained_by')}.ipynb")
+    mode = "smoke-mode (tiny corpus, few epochs) " if saved.meta.get("smoke") else ""
+    print(f"{mode}model {saved.name} ({saved.config.name}), trained by {saved.meta.get('trained_by')}.ipynb")
     print("the clip is read alone (no conversation context)")
     print(format_prediction("prediction", predict(saved, features)))
     if saved.name == DEFAULT_MODEL:

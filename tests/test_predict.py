@@ -171,3 +171,16 @@ def test_whisper_model_matches_training_and_joins_the_default_output(data, saved
     assert main(["predict", "--audio", str(wav), "--text", "fine", "--models-dir", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "audio alone:" in out and "prediction:" in out
+
+
+def test_default_folder_prefers_full_mode_models_then_smoke_ones(saved, tmp_path, monkeypatch):
+    folder, _ = saved
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    smoke = predict.models_dir(smoke=True)
+    assert smoke == tmp_path.resolve() / "models" / "smoke"
+    source = folder / predict.DEFAULT_MODEL
+    for root in (smoke, predict.models_dir()):
+        (root / predict.DEFAULT_MODEL).mkdir(parents=True)
+        for name in (predict.CONFIG_FILE, predict.WEIGHTS_FILE):
+            (root / predict.DEFAULT_MODEL / name).write_bytes((source / name).read_bytes())
+        assert predict.find_model(predict.DEFAULT_MODEL) == root / predict.DEFAULT_MODEL
