@@ -13,6 +13,7 @@ own timeout, sized for a 2-core CPU running a smoke-mode notebook.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -228,6 +229,9 @@ def test_widget_in_jupyterlab(stem, lab, browser, screenshots, tmp_path):
         panel = page.locator(".widget-vbox", has=control).last
         status = panel.locator(".widget-html").first
         output = panel.locator(".jupyter-widgets-output-area, .widget-output").first
+        assert "<Figure size" not in output.inner_text(), (
+            "charts came out as text: is MPLBACKEND=Agg in the kernel?"
+        )
         expect(output.locator("img")).to_have_count(1, timeout=30_000)
         before_status, before_chart = status.inner_text(), chart_source(output)
         control.scroll_into_view_if_needed(timeout=10_000)
@@ -250,8 +254,11 @@ def test_widget_in_jupyterlab(stem, lab, browser, screenshots, tmp_path):
         assert not cell_errors(page), cell_errors(page)
         assert not console_errors, f"{stem}: JavaScript console errors: {console_errors}"
         print(f"{stem}: widget updated in {time.monotonic() - ran:.1f} s; screenshots in {screenshots}")
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(screenshots / f"{stem}_failure.png"))
+        raise
     finally:
-        with_failure = screenshots / f"{stem}_last.png"
-        page.screenshot(path=str(with_failure))
-        shut_down_kernels(page, lab)
+        with contextlib.suppress(Exception):
+            shut_down_kernels(page, lab)
         context.close()
