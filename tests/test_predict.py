@@ -9,30 +9,17 @@ import torch
 
 from course_lib import predict
 from course_lib.__main__ import main
-from course_lib.recipes.erc import ERCConfig, load_erc_data, train_erc
+from course_lib.recipes.erc import ERCConfig, train_erc
 
-TINY = {
-    "hidden_size": 8,
-    "num_layers": 1,
-    "conv_channels": (8,),
-    "audio_pool": 4,
-    "embed_dim": 16,
-    "dense_size": 16,
-    "max_epochs": 1,
-    "patience": 1,
-    "crop_seconds": 1.0,
-}
+#: Model sizes small enough to train in a second (one epoch, 1 s of audio).
+TINY = {"hidden_size": 8, "num_layers": 1, "conv_channels": (8,), "embed_dim": 16, "dense_size": 16}
+TINY |= {"max_epochs": 1, "patience": 1, "crop_seconds": 1.0}
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    """A 5-session corpus with 2 short dialogues per session, loaded by the recipe."""
-    from course_lib.data.synthetic.iemocap_gen import resolve_params, write_iemocap_corpus
-
-    root = tmp_path_factory.mktemp("predict")
-    params = resolve_params("tiny", dialogues_per_session=2, turns_per_dialogue=(6, 8))
-    write_iemocap_corpus(root / "corpus", "tiny", seed=3, progress=False, params=params)
-    return load_erc_data(root / "corpus", cache_dir=root / "cache")
+def data(small_erc_data):
+    """The small IEMOCAP-format corpus of ``tests/conftest.py``."""
+    return small_erc_data
 
 
 @pytest.fixture(scope="module")
