@@ -206,8 +206,11 @@ def load_erc_model(name: str = DEFAULT_MODEL, folder: str | os.PathLike | None =
         tensors = load_file(str(weights_path))
     except (SafetensorError, OSError) as error:
         raise ValueError(f"{weights_path}: cannot read the weights ({error})") from error
-    config = ERCConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()})
-    classes = tuple(meta["classes"])
+    try:
+        config = ERCConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()})
+        classes = tuple(meta["classes"])
+    except (TypeError, KeyError, ValueError) as error:
+        raise ValueError(f"{config_path}: not a configuration this course can rebuild ({error})") from error
     vocab = None
     if "vocab" in meta:
         tokens = meta["vocab"]["tokens"]
@@ -242,10 +245,10 @@ class _Shapes:
     def glove(self) -> Any:
         """A zero matrix of the saved embedding's shape (the saved weights replace it)."""
 
-        class _Matrix:
-            matrix = np.zeros(self._embedding_shape or (len(self.vocab), 50), dtype=np.float32)
+        from types import SimpleNamespace
 
-        return _Matrix()
+        shape = self._embedding_shape or (len(self.vocab), 50)
+        return SimpleNamespace(matrix=np.zeros(shape, dtype=np.float32))
 
     def features(self, config: Any) -> dict[str, dict[str, torch.Tensor]]:
         """One dummy feature per modality with the saved input sizes."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -171,3 +173,17 @@ def test_default_folder_prefers_full_mode_models_then_smoke_ones(saved, tmp_path
         for name in (predict.CONFIG_FILE, predict.WEIGHTS_FILE):
             (root / predict.DEFAULT_MODEL / name).write_bytes((source / name).read_bytes())
         assert predict.find_model(predict.DEFAULT_MODEL) == root / predict.DEFAULT_MODEL
+
+
+def test_saved_config_of_an_unknown_shape_names_the_file(saved, tmp_path):
+    folder, _ = saved
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    meta = json.loads((folder / predict.DEFAULT_MODEL / predict.CONFIG_FILE).read_text(encoding="utf-8"))
+    meta["config"]["colour"] = "blue"
+    (odd / predict.CONFIG_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    (odd / predict.WEIGHTS_FILE).write_bytes(
+        (folder / predict.DEFAULT_MODEL / predict.WEIGHTS_FILE).read_bytes()
+    )
+    with pytest.raises(ValueError, match="odd/config.json: not a configuration"):
+        predict.load_erc_model("odd", tmp_path)
