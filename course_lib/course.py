@@ -488,10 +488,43 @@ def render_figures(figures: Mapping[str, list[str]]) -> str:
     return f"<div class='figures'>{''.join(parts)}</div>"
 
 
+def render_leaderboard(runs: list[NotebookRun]) -> str:
+    """The leaderboard rows a notebook recorded under ``leaderboard`` (the capstone), one table per task."""
+    records = [r for run in runs for r in run.results.get("leaderboard", []) if isinstance(r, Mapping)]
+    if not records or check_leaderboard(records):
+        return "<p>No leaderboard was recorded in this run (lesson 10 records it).</p>"
+    parts = []
+    for task in dict.fromkeys(str(r["task"]) for r in records):
+        rows = [r for r in records if r["task"] == task]
+        figures = [k for k in rows[0] if k not in LEADERBOARD_KEYS and not k.endswith("_std")]
+        figures = [k for k in figures if isinstance(rows[0][k], (int, float)) and k not in ("parameters",)]
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in ["method", "lesson", *figures])
+        body = "".join(
+            f"<tr><td>{html.escape(str(r['method']))}</td><td>{html.escape(str(r['lesson']))}</td>"
+            + "".join(f"<td class='num'>{_mean_std(r, k)}</td>" for k in figures)
+            + f"<td class='num'>[{_number(r['ci_low'])}, {_number(r['ci_high'])}]</td>"
+            f"<td>{html.escape(str(r['verdict']))}</td></tr>"
+            for r in rows
+        )
+        parts.append(
+            f"<h3>{html.escape(task)}</h3><table class='leaderboard'><tr>{head}"
+            "<th>difference from the reference, 95% CI</th><th>verdict</th></tr>"
+            f"{body}</table>"
+        )
+    return "\n".join(parts)
+
+
+def _mean_std(record: Mapping[str, Any], key: str) -> str:
+    value, spread = record.get(key), record.get(f"{key}_std")
+    if not isinstance(value, (int, float)) or math.isnan(value):
+        return "—"
+    return f"{value:.3f}" if not isinstance(spread, (int, float)) else f"{value:.3f} ± {spread:.3f}"
+
+
 def render_report(
     runs: list[NotebookRun], mode: str, total_seconds: float, figures: Mapping[str, list[str]] | None = None
 ) -> str:
-    """An HTML page summarising a course run: the notebooks, the reproduction scorecard, key figures.
+    """An HTML page summarising a course run: notebooks, reproduction scorecard, leaderboard, key figures.
 
     Args:
         runs: The notebook runs, in order.
@@ -543,6 +576,10 @@ pre {{ white-space: pre-wrap; max-width: 60em; }}
 seeds), the 95% paired bootstrap interval of our value, and the verdict that interval supports.
 In smoke mode the models are tiny and most verdicts are "inconclusive"; read a full-mode report.</p>
 {render_scorecard(runs)}
+<h2>Leaderboard</h2>
+<p>Every method of the course that fits one task, on one protocol (lesson 10): mean ± std over seeds,
+and the 95% paired bootstrap interval of its difference from the reference chosen on validation.</p>
+{render_leaderboard(runs)}
 <h2>Key figures</h2>
 {render_figures(figures or {})}
 </body></html>

@@ -364,3 +364,16 @@ def _board_row(
 )
 def test_leaderboard_records_are_checked(records, n_problems):
     assert len(course.check_leaderboard(records)) == n_problems
+
+
+def test_the_report_shows_the_recorded_leaderboard_per_task():
+    rows = [_board_row("MulT", "reference"), _board_row("SVR", "worse", low=0.1, high=0.3)]
+    rows.append(_board_row("add", "reference", task="emotion"))
+    runs = [course.NotebookRun("10_capstone.ipynb", "ok", 1.0, 10.0, results={"leaderboard": rows})]
+    page = course.render_report(runs, "full", 1.0)
+    assert "<h3>sentiment</h3>" in page and "<h3>emotion</h3>" in page
+    assert (
+        "<td>SVR</td><td>06</td><td class='num'>1.000</td><td class='num'>[+0.100, +0.300]</td><td>worse</td>"
+        in page
+    )
+    assert "No leaderboard was recorded" in course.render_report(runs[:0], "smoke", 1.0)
