@@ -326,6 +326,16 @@ def seven_class_prf(y_true: Any, y_pred: Any) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def binary_f1(y_true: Any, y_pred: Any) -> float:
+    """Weighted binary F1 in the ``has0`` convention (a score function for claims and bootstraps)."""
+    return binary_prf(y_true, y_pred, "has0")["f1"]
+
+
+def seven_class_f1(y_true: Any, y_pred: Any) -> float:
+    """Weighted 7-class F1 on ``round(clip(x, -3, 3))`` (a score function for claims and bootstraps)."""
+    return seven_class_prf(y_true, y_pred)["f1"]
+
+
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     """All regression figures of a run in one flat dict.
 
