@@ -61,6 +61,7 @@ __all__ = [
     "prf_record",
     "prf_table",
     "train",
+    "trimodal_configs",
 ]
 
 MODALITIES: dict[str, str] = {"T": "text", "A": "audio", "V": "vision"}
@@ -210,6 +211,24 @@ def baseline_configs(config: TranslationConfig) -> dict[str, TranslationConfig]:
         if letters != "T":
             rows[f"{base.name} (raw)"] = base.replace(standardise=False)
     return rows
+
+
+def trimodal_configs(
+    config: TranslationConfig, names: Sequence[str] | None = None
+) -> dict[str, TranslationConfig]:
+    """Configurations of trimodal translations by the slides' row names (default: all of :data:`TRIMODAL`).
+
+    Raises:
+        KeyError: naming the known rows for an unknown one.
+    """
+    chosen = list(TRIMODAL) if names is None else list(names)
+    unknown = [name for name in chosen if name not in TRIMODAL]
+    if unknown:
+        raise KeyError(f"unknown trimodal rows {unknown}; known: {list(TRIMODAL)}")
+    return {
+        name: config.replace(source=TRIMODAL[name][0], target=TRIMODAL[name][1], via=TRIMODAL[name][2])
+        for name in chosen
+    }
 
 
 # ----------------------------------------------------------------------------- data

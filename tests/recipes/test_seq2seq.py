@@ -24,8 +24,10 @@ def test_names_follow_the_slides():
     assert config.replace(source="TV", target="TA").name == "concat(T,V) -> concat(T,A)"
     assert config.replace(source="T", via="A", target="V").name == "embed(T,A) -> V"
     assert config.replace(model="lstm", source="TVA").name == "concat(T+V+A)"
-    for name, (source, target, via) in recipe.TRIMODAL.items():
-        assert config.replace(source=source, target=target, via=via).name == name
+    assert all(c.name == name for name, c in recipe.trimodal_configs(config).items())
+    assert list(recipe.trimodal_configs(config, ["embed(V,A) -> T"])) == ["embed(V,A) -> T"]
+    with pytest.raises(KeyError, match="known"):
+        recipe.trimodal_configs(config, ["T -> T"])
     baselines = recipe.baseline_configs(config)
     assert "T (raw)" not in baselines and not baselines["concat(T+A) (raw)"].standardise
     with pytest.raises(ValueError, match="letters"):
