@@ -62,6 +62,7 @@ __all__ = [
     "prf_table",
     "train",
     "trimodal_configs",
+    "variant_scores",
 ]
 
 MODALITIES: dict[str, str] = {"T": "text", "A": "audio", "V": "vision"}
@@ -491,6 +492,17 @@ def _train(config: TranslationConfig, data: TranslationData, seed: int, device: 
     if config.model == "seq2seq":
         result.translation_mse, result.mean_mse, _ = translation_errors(model, test_set, train_set, device)
     return result
+
+
+def variant_scores(
+    config: TranslationConfig, data: TranslationData, name: str, seed: int, device: Any = "cpu"
+) -> dict[str, dict[str, float]]:
+    """Train one trimodal variant (by the slides' row name): ``{"valid": {P/R/F1}, "test": {...}}`` (widget)."""
+    result = train(trimodal_configs(config, [name])[name], data, seed, device)
+    return {
+        "valid": {col: result.val[ours] for col, ours in PRF_COLUMNS.items()},
+        "test": {col: result.test[ours] for col, ours in PRF_COLUMNS.items()},
+    }
 
 
 # ----------------------------------------------------------------------------- tables and claims
