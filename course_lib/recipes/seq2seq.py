@@ -58,6 +58,7 @@ __all__ = [
     "beside_paper",
     "load_translation_data",
     "paper_claims",
+    "prediction_spread",
     "prf_record",
     "prf_table",
     "train",
@@ -558,6 +559,26 @@ def beside_paper(comparison: Comparison, table: Any, rows: Sequence[str] | None 
         records.append({col: mean[f"test_{ours}"] for col, ours in PRF_COLUMNS.items()})
         index.append((name, "ours"))
     return pd.DataFrame(records, index=pd.MultiIndex.from_tuples(index, names=["model", "source"]))
+
+
+def prediction_spread(comparison: Comparison, rows: Sequence[str] | None = None) -> pd.DataFrame:
+    """How far each row is from predicting one value: std of its test predictions, share of its commonest
+    7-class prediction, and the share of the commonest 7-class label (means over seeds)."""
+    names = list(rows) if rows is not None else list(comparison.runs)
+    table = {}
+    for name in names:
+        y_true, preds, _ = comparison.test_predictions(name)
+        classes = metrics.sentiment_classes(preds, "7")
+        table[name] = {
+            "prediction std": float(np.mean(preds.std(axis=1))),
+            "commonest predicted class": float(
+                np.mean([np.bincount(row).max() / len(row) for row in classes])
+            ),
+            "commonest true class": float(
+                np.bincount(metrics.sentiment_classes(y_true, "7")).max() / len(y_true)
+            ),
+        }
+    return pd.DataFrame.from_dict(table, orient="index")
 
 
 def missing_modality_table(comparison: Comparison, rows: Mapping[str, str]) -> pd.DataFrame:

@@ -96,6 +96,9 @@ def test_baselines_comparison_tables_and_claims(setting):
     missing = recipe.missing_modality_table(comparison, {"T -> A": "audio", "concat(T+A)": "audio"})
     assert missing.loc["T -> A", "f1_2 (all)"] == pytest.approx(missing.loc["T -> A", "f1_2 (missing)"])
     assert "missing_audio_f1_has0" not in comparison.summaries["concat(T+A) (raw)"]["mean"]
+    spread = recipe.prediction_spread(comparison, ["concat(T+A)", "concat(T+A) (raw)"])
+    assert spread.loc["concat(T+A)", "prediction std"] >= 0
+    assert 0 < spread.loc["concat(T+A)", "commonest predicted class"] <= 1
     claims = recipe.paper_claims(comparison, n_resamples=50)
     assert not check_claims(claims)
     assert len(claims) == 8 and all(c["paper_key"] == "pham" for c in claims)
