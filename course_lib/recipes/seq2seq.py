@@ -168,9 +168,9 @@ class TranslationConfig(RecipeConfig):
         "hidden": 16,
         "head_hidden": 16,
         "lstm_hidden": 16,
-        "max_len": 20,
+        "max_len": 16,
         "epochs": 2,
-        "regression_epochs": 3,
+        "regression_epochs": 2,
         "patience": 2,
     }
 
