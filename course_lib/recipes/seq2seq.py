@@ -133,6 +133,7 @@ class TranslationConfig(RecipeConfig):
         max_len: Steps kept per clip (word pieces).
         epochs: Phase-1 (or joint) epochs; regression_epochs: phase-2 epochs.
         patience, batch_size, lr, grad_clip: Training.
+        optimizer: ``"adam"`` (the course) or ``"sgd"`` (the slides; momentum 0.9).
         translation_weight, cycle_weight: Weights of the MSE terms in the joint loss.
         corpus, file, text: The corpus folder, the word-aligned pickle and the text features.
         threads: Torch CPU threads while training (1: fastest for these small models).
@@ -157,6 +158,7 @@ class TranslationConfig(RecipeConfig):
     batch_size: int = 32
     lr: float = 1e-3
     grad_clip: float = 1.0
+    optimizer: str = "adam"
     translation_weight: float = 0.1
     cycle_weight: float = 0.1
     corpus: str = "MOSI"
@@ -351,6 +353,7 @@ def _trainer(config: TranslationConfig, seed: int, device: Any, epochs: int, **o
         "mode": "min",
         "task": "regression",
         "grad_clip": config.grad_clip,
+        "optimizer": config.optimizer,
         "device": device,
         "seed": seed,
         "progress": False,
