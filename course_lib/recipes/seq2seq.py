@@ -13,9 +13,10 @@
   claim records (paired bootstrap over test clips).
 
 Training. Two-phase: phase 1 fits the encoder-decoder(s) on the translation
-MSE (free-running validation MSE selects the epoch); phase 2 freezes them
-(or not: ``freeze_encoder``) and fits the regression head with MAE, the
-epoch chosen on validation MAE. Joint: ``0.1 * MSE + MAE`` (MCTN), selected on
+MSE (free-running validation MSE selects the epoch); phase 2 fits the
+regression head with MAE on the encoder's states, the encoder fine-tuned
+along (``freeze_encoder=True`` keeps it fixed: the encoder then holds only
+what helped the translation), the epoch chosen on validation MAE. Joint: ``0.1 * MSE + MAE`` (MCTN), selected on
 validation MAE. Both use Adam (the slides: SGD) and MSE for the translation
 (the slides: "cross-entropy", which does not apply to continuous features).
 The hierarchical model's two translations are fitted together in phase 1
@@ -125,7 +126,8 @@ class TranslationConfig(RecipeConfig):
             concatenated per step; ``via`` makes the hierarchical ``embed(source, via) -> target``.
         standardise: Audio and vision standardised with training statistics (False: raw units).
         train_mode: ``"two_phase"`` (the slides) or ``"joint"`` (MCTN).
-        freeze_encoder: Two-phase only: keep the translator fixed while fitting the head.
+        freeze_encoder: Two-phase only: keep the translator fixed while fitting the head (default: the
+            head and the phase-1 encoder are trained together in phase 2).
         cycle: MCTN's cycle loss (translate back to the source).
         teacher_forcing: Probability of feeding the true previous frame while training.
         hidden, head_hidden: Translator and regression-LSTM units (MCTN: 32).
@@ -145,7 +147,7 @@ class TranslationConfig(RecipeConfig):
     via: str = ""
     standardise: bool = True
     train_mode: str = "two_phase"
-    freeze_encoder: bool = True
+    freeze_encoder: bool = False
     cycle: bool = False
     teacher_forcing: float = 0.5
     hidden: int = 32

@@ -72,8 +72,10 @@ def test_two_phase_keeps_the_frozen_translator_of_phase_one(setting):
     sequences = data.of(config)
     train_loader = sequences.dataset("train").loader(8, shuffle=True, seed=1)
     valid_loader = sequences.dataset("valid").loader(8)
-    frozen, _ = _fit(config, sequences.dims, train_loader, valid_loader, 1, "cpu")
-    free, _ = _fit(config.replace(freeze_encoder=False), sequences.dims, train_loader, valid_loader, 1, "cpu")
+    frozen, _ = _fit(
+        config.replace(freeze_encoder=True), sequences.dims, train_loader, valid_loader, 1, "cpu"
+    )
+    free, _ = _fit(config, sequences.dims, train_loader, valid_loader, 1, "cpu")
     weight = "translator.encoder.lstm.weight_ih_l0"
     # same phase 1 (same seed); phase 2 moves the encoder only when it is not frozen
     assert not torch.equal(frozen.state_dict()[weight], free.state_dict()[weight])
