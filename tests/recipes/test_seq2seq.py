@@ -30,6 +30,7 @@ def test_names_follow_the_slides():
         recipe.trimodal_configs(config, ["T -> T"])
     baselines = recipe.baseline_configs(config)
     assert "T (raw)" not in baselines and not baselines["concat(T+A) (raw)"].standardise
+    assert baselines["concat(T+A) (raw, SGD)"].optimizer == "sgd" and "concat(T+V) (SGD)" not in baselines
     with pytest.raises(ValueError, match="letters"):
         config.replace(source="X")
     with pytest.raises(ValueError, match="train_mode"):
