@@ -154,8 +154,8 @@ class TranslationConfig(RecipeConfig):
     head_hidden: int = 32
     lstm_hidden: int = 32
     max_len: int = 32
-    epochs: int = 12
-    regression_epochs: int = 12
+    epochs: int = 10
+    regression_epochs: int = 10
     patience: int = 3
     batch_size: int = 32
     lr: float = 1e-3
