@@ -326,6 +326,31 @@ def seven_class_prf(y_true: Any, y_pred: Any) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def sentiment_classes(values: Any, task: str = "binary") -> np.ndarray:
+    """Class indices of sentiment scores, for the fast paths of :func:`course_lib.stats.paired_bootstrap`.
+
+    Args:
+        values: Scores. Shape: any.
+        task: ``"binary"`` (``has0``: 0 negative, 1 non-negative) or ``"7"`` (0..6 for -3..3, rounded).
+    """
+    array = np.asarray(values, dtype=np.float64)
+    if task == "binary":
+        return (array >= 0).astype(np.int64)
+    if task == "7":
+        return _bucket(array, 3).astype(np.int64) + 3
+    raise ValueError(f"task must be 'binary' or '7', got {task!r}")
+
+
+def binary_f1(y_true: Any, y_pred: Any) -> float:
+    """Weighted binary F1 in the ``has0`` convention (a score function for claims and bootstraps)."""
+    return binary_prf(y_true, y_pred, "has0")["f1"]
+
+
+def seven_class_f1(y_true: Any, y_pred: Any) -> float:
+    """Weighted 7-class F1 on ``round(clip(x, -3, 3))`` (a score function for claims and bootstraps)."""
+    return seven_class_prf(y_true, y_pred)["f1"]
+
+
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, float]:
     """All regression figures of a run in one flat dict.
 

@@ -18,6 +18,10 @@ without time to train) only looks them up.
 without knowledge distillation, and see the user's other clips' predictions
 move. It lists the **validation** users; the test (target) users join the
 list only after ticking "reveal test users".
+
+:class:`TranslationVariants` (lesson 09) trains one of the Seq2Seq2Sentiment
+translation variants on request and lists it beside the slides' row, with
+validation scores first and test scores on request.
 """
 
 from __future__ import annotations
@@ -322,6 +326,89 @@ class PersonalisationExplorer:
             clear_output(wait=True)
             display(self.figure)
         return result
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class TranslationVariants:
+    """Pick one of the slides' translation variants, train it with a button, see it beside the slides' row.
+
+    The table lists every variant trained so far with its **validation**
+    precision, recall and F1 (binary and 7-class); the test columns join only
+    once "reveal test scores" is ticked.
+
+    Args:
+        train_fn: ``train_fn(name) -> {"valid": {column: value}, "test": {...}}``
+            (e.g. :func:`course_lib.recipes.seq2seq.variant_scores`).
+        names: The variants offered (the slides' row names).
+        table: The slides' table (a :class:`course_lib.papers.PaperTable`) whose rows are shown beside ours.
+    """
+
+    def __init__(
+        self, train_fn: Callable[[str], SplitScores], names: Sequence[str], table: Any = None
+    ) -> None:
+        import ipywidgets as widgets
+
+        if not names:
+            raise ValueError("the widget needs at least one variant")
+        self.train_fn = train_fn
+        self.table = table
+        self.results: dict[str, SplitScores] = {}
+        self.name = widgets.Dropdown(options=list(names), description="variant")
+        self.reveal_test = widgets.Checkbox(value=False, description="reveal test scores")
+        self.button = widgets.Button(description="train / show", icon="play")
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output()
+        self.button.on_click(lambda _: self.update())
+        self.reveal_test.observe(lambda _: self.redraw(), names="value")
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.name, self.reveal_test]),
+                widgets.HBox([self.button, self.status]),
+                self.output,
+            ]
+        )
+
+    def update(self) -> SplitScores:
+        """Train the chosen variant (memoised) and redraw the table."""
+        name = self.name.value
+        if name not in self.results:
+            self.status.value = f"training {name} ..."
+            self.results[name] = self.train_fn(name)
+        self.status.value = f"{len(self.results)} variant(s) trained"
+        self.redraw()
+        return self.results[name]
+
+    def frame(self) -> Any:
+        """The table shown: one row per (variant, source), validation (and, revealed, test) columns."""
+        import pandas as pd
+
+        splits = SPLITS if self.reveal_test.value else ("valid",)
+        rows, index = [], []
+        for name, scores in self.results.items():
+            if self.table is not None and name in self.table.rows:
+                rows.append({("slides (test)", c): v for c, v in self.table.row(name).items()})
+                index.append((name, "slides"))
+            rows.append({(split, c): v for split in splits for c, v in scores[split].items()})
+            index.append((name, "ours"))
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        return pd.DataFrame(
+            [[row.get(key) for key in columns] for row in rows],
+            index=pd.MultiIndex.from_tuples(index, names=["variant", "source"]),
+            columns=pd.MultiIndex.from_tuples(columns),
+        )
+
+    def redraw(self) -> None:
+        """Show the table in the output area."""
+        from IPython.display import clear_output, display
+
+        with self.output:
+            clear_output(wait=True)
+            if self.results:
+                display(self.frame())
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

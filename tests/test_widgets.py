@@ -138,3 +138,30 @@ def test_personalisation_explorer_memoises_and_hides_test_users():
     assert calls[-1] == ("t1", 5, False)
     with pytest.raises(ValueError):
         PersonalisationExplorer(adapt, [])
+
+
+def test_translation_variants_train_on_request_and_hide_test_scores():
+    from course_lib.papers import pham
+    from course_lib.widgets import TranslationVariants
+
+    calls = []
+
+    def train(name):
+        calls.append(name)
+        return {"valid": {"f1_2": 0.6, "f1_7": 0.2}, "test": {"f1_2": 0.5, "f1_7": 0.1}}
+
+    widget = TranslationVariants(train, ["embed(V,A) -> T", "A -> concat(T,V)"], pham.TRIMODAL_TABLE)
+    widget.update()
+    widget.update()
+    assert calls == ["embed(V,A) -> T"]
+    frame = widget.frame()
+    assert ("test", "f1_2") not in frame.columns and frame.loc[
+        ("embed(V,A) -> T", "ours"), ("valid", "f1_2")
+    ] == 0.6
+    assert frame.loc[("embed(V,A) -> T", "slides"), ("slides (test)", "f1_2")] == 0.58
+    widget.reveal_test.value = True
+    widget.name.value = "A -> concat(T,V)"
+    widget.update()
+    assert calls[-1] == "A -> concat(T,V)" and ("test", "f1_7") in widget.frame().columns
+    with pytest.raises(ValueError):
+        TranslationVariants(train, [])

@@ -33,6 +33,7 @@ an integer ``index`` (the position in that dataset) and a ``user`` id, and whose
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -314,6 +315,30 @@ class SequenceData:
         """A :class:`SequenceDataset` of some clips (or of a split, by name)."""
         chosen = self.samples(samples) if isinstance(samples, str) else list(samples)
         return SequenceDataset(chosen, self.features, users)
+
+    def truncated(self, max_len: int) -> SequenceData:
+        """A copy keeping at most the first ``max_len`` steps of every clip (the seq2seq lesson's T).
+
+        Shape:
+            each feature ``(T, D)`` -> ``(min(T, max_len), D)``.
+        """
+        if max_len < 1:
+            raise ValueError(f"max_len must be at least 1, got {max_len}")
+        features = {m: {i: x[:max_len] for i, x in v.items()} for m, v in self.features.items()}
+        return dataclasses.replace(self, features=features)
+
+    def unstandardised(self) -> SequenceData:
+        """A copy whose audio and vision are back in their raw units (``x * std + mean``), stats emptied.
+
+        Raw units (f0 in Hz next to energies in dB) are what an LSTM sees when
+        nobody standardises; lesson 09 trains its baselines on both.
+        """
+        features = dict(self.features)
+        for modality, (mean, std) in self.stats.items():
+            features[modality] = {
+                i: (x * std + mean).astype(np.float32) for i, x in self.features[modality].items()
+            }
+        return dataclasses.replace(self, features=features, stats={})
 
 
 def load_sequences(

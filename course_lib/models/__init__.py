@@ -7,6 +7,8 @@
   crossmodal attention, LSTM encoder, attention pooling, regression head);
 * :mod:`~course_lib.models.mult` — MulT with per-user adapter tokens (lesson 06);
 * :mod:`~course_lib.models.baselines` — text-only LSTM and early-fusion LSTM baselines;
+* :mod:`~course_lib.models.seq2seq` — modality translation (encoder, attention decoder, cycle,
+  hierarchical) with sentiment regressed from the encoder (lesson 09);
 * :mod:`~course_lib.models.conversation` — the utterance classifier and the conversational model;
 * :mod:`~course_lib.models.registry` — ``available(kind)`` / ``build(kind, name, **kwargs)``.
 

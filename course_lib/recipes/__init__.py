@@ -5,6 +5,7 @@
   instead of trained on request (:func:`reference`);
 * :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05);
 * :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06).
+* :mod:`course_lib.recipes.seq2seq` -- modality translation for sentiment on MOSI (lesson 09).
 """
 
 from course_lib.recipes.base import (

@@ -367,3 +367,22 @@ def estimate(runs: int, seconds_per_run: float, what: str = "training") -> str:
     total = runs * seconds_per_run
     shown = f"{total / 60:.0f} min" if total >= 90 else f"{total:.0f} s"
     return f"{runs} run{'s' if runs != 1 else ''} of {what}: about {shown}"
+
+
+def combine(*comparisons: Comparison) -> Comparison:
+    """One :class:`Comparison` holding the rows of several (for tables and claims across them).
+
+    Raises:
+        ValueError: when two comparisons share a row name.
+    """
+    runs: dict[str, list[Any]] = {}
+    summaries: dict[str, dict[str, Any]] = {}
+    seconds: dict[str, float] = {}
+    for comparison in comparisons:
+        shared = set(runs) & set(comparison.runs)
+        if shared:
+            raise ValueError(f"rows {sorted(shared)} appear in two comparisons")
+        runs.update(comparison.runs)
+        summaries.update(comparison.summaries)
+        seconds.update(comparison.seconds)
+    return Comparison(runs, summaries, seconds)

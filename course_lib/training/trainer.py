@@ -143,6 +143,8 @@ class Trainer:
             replaces ``loss_fn`` for training and the validation loss.
         hooks: Objects with any of :data:`HOOK_NAMES` as methods.
         prediction_key: Entry of a dict output holding the prediction.
+        optimizer: ``"adam"`` (the default) or ``"sgd"`` (with ``momentum``), e.g. a paper trained with SGD.
+        momentum: SGD momentum.
 
     Attributes:
         model: The trained module (after :meth:`fit`: its best epoch's weights).
@@ -179,11 +181,15 @@ class Trainer:
         objective: Objective | None = None,
         hooks: Sequence[Any] = (),
         prediction_key: str = "prediction",
+        optimizer: str = "adam",
+        momentum: float = 0.9,
     ) -> None:
         if mode not in ("max", "min"):
             raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
         if task not in ("classification", "regression"):
             raise ValueError(f"task must be 'classification' or 'regression', got {task!r}")
+        if optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {optimizer!r}")
         if max_epochs < 1 or patience < 1:
             raise ValueError("max_epochs and patience must be at least 1")
         self.max_epochs = max_epochs
@@ -210,6 +216,8 @@ class Trainer:
         self.objective = objective
         self.hooks = tuple(hooks)
         self.prediction_key = prediction_key
+        self.optimizer_name = optimizer
+        self.momentum = momentum
         self.model: nn.Module | None = None
         self.loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
         self.optimizer: torch.optim.Optimizer | None = None
@@ -222,13 +230,18 @@ class Trainer:
 
     # ------------------------------------------------------------------ set-up
 
+    def _optimizer(self, params: Any) -> torch.optim.Optimizer:
+        if self.optimizer_name == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+
     def configure_optimizers(self, model: nn.Module) -> torch.optim.Optimizer:
-        """Adam over the trainable parameters (frozen ones are left out), per group when given."""
+        """Adam (or SGD) over the trainable parameters (frozen ones are left out), per group when given."""
         if self.param_groups is None:
             params = [p for p in model.parameters() if p.requires_grad]
             if not params:
                 raise ValueError("the model has no trainable parameters")
-            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+            return self._optimizer(params)
         groups = self.param_groups(model) if callable(self.param_groups) else self.param_groups
         chosen = []
         for number, group in enumerate(groups):
@@ -239,7 +252,7 @@ class Trainer:
                 chosen.append({**group, "params": params})
         if not chosen:
             raise ValueError("the parameter groups hold no trainable parameters")
-        return torch.optim.Adam(chosen, lr=self.lr, weight_decay=self.weight_decay)
+        return self._optimizer(chosen)
 
     def _call_hooks(self, name: str, *args: Any) -> None:
         for hook in self.hooks:

@@ -20,6 +20,7 @@ from course_lib.viz.results import (
     plot_per_class_f1,
     plot_per_class_vs_paper,
     plot_prediction_shift,
+    plot_translation,
     plot_user_deltas,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "plot_per_class_f1",
     "plot_per_class_vs_paper",
     "plot_prediction_shift",
+    "plot_translation",
     "plot_user_deltas",
     "plot_waveform",
 ]

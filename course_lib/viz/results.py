@@ -535,3 +535,39 @@ def plot_prediction_shift(
     if title:
         ax.set_title(title, fontsize=9)
     return _release(fig, owned)
+
+
+def plot_translation(
+    example: Mapping[str, np.ndarray],
+    feature_names: Sequence[str] | None = None,
+    max_features: int = 3,
+    title: str | None = None,
+) -> Figure:
+    """One clip: the source sequence (heat map) and the target's features, real beside translated.
+
+    Args:
+        example: ``{"source": (T, Ds), "target": (T, Dt), "translation": (T, Dt)}``
+            (:func:`course_lib.recipes.seq2seq.translation_errors`).
+        feature_names: Names of the target's features (default ``feature 0..``).
+        max_features: Target features drawn, one panel each.
+        title: Figure title.
+    """
+    source, target, translation = (np.asarray(example[k]) for k in ("source", "target", "translation"))
+    count = min(max_features, target.shape[1])
+    names = (
+        list(feature_names) if feature_names is not None else [f"feature {i}" for i in range(target.shape[1])]
+    )
+    fig, axes = plt.subplots(
+        count + 1, 1, figsize=(6.5, 1.6 * (count + 1)), sharex=True, layout="constrained"
+    )
+    axes[0].imshow(source.T, aspect="auto", cmap="coolwarm", interpolation="nearest")
+    axes[0].set_ylabel("source\nfeature")
+    for i, ax in enumerate(axes[1:]):
+        ax.plot(target[:, i], color="black", marker="o", markersize=3, label="real")
+        ax.plot(translation[:, i], color="C1", marker="s", markersize=3, linestyle="--", label="translated")
+        ax.set_ylabel(names[i])
+    axes[1].legend(fontsize=8, loc="upper right")
+    axes[-1].set_xlabel("step (word piece)")
+    if title:
+        fig.suptitle(title)
+    return _release(fig, True)

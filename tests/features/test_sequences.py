@@ -104,3 +104,20 @@ def test_minilm_text_kinds(small_mmsa):
         start, stop = seq.word_piece_spans(clip.text_bert)
         assert state.shape == (stop - start, 384) and mean.shape == (1, 384)
         np.testing.assert_allclose(mean[0], state.mean(0), atol=1e-5)
+
+
+def test_truncated_and_unstandardised_copies(small_mmsa):
+    data = seq.load_sequences(small_mmsa)
+    clip = data.splits["train"][0]
+    short = data.truncated(2)
+    assert all(len(x) <= 2 for v in short.features.values() for x in v.values())
+    np.testing.assert_array_equal(short.features["audio"][clip.id], data.features["audio"][clip.id][:2])
+    raw = data.unstandardised()
+    mean, std = data.stats["audio"]
+    np.testing.assert_allclose(
+        raw.features["audio"][clip.id], data.features["audio"][clip.id] * std + mean, rtol=1e-6
+    )
+    np.testing.assert_array_equal(raw.features["text"][clip.id], data.features["text"][clip.id])
+    assert raw.stats == {} and data.stats  # the original is left alone
+    with pytest.raises(ValueError, match="max_len"):
+        data.truncated(0)

@@ -87,3 +87,26 @@ def test_per_group_mean_skips_undefined_figures_and_takes_other_metrics():
 def test_per_group_refuses_groups_of_another_length():
     with pytest.raises(ValueError, match="groups has 2 entries but y_true has 5"):
         metrics.per_group(GROUP_TRUE, GROUP_PRED, ["a", "b"])
+
+
+def test_sentiment_classes_give_the_fast_bootstrap_the_same_f1_as_sklearn():
+    import numpy as np
+
+    from course_lib import metrics
+    from course_lib.stats import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    y, p = rng.uniform(-3, 3, 40), rng.uniform(-3, 3, 40)
+    assert metrics.sentiment_classes([-0.1, 0.0, 2.6], "binary").tolist() == [0, 1, 1]
+    assert metrics.sentiment_classes([-3.4, 0.5, 2.6], "7").tolist() == [
+        0,
+        3,
+        6,
+    ]  # 0.5 rounds to 0 (half to even)
+    for task, score in (("binary", metrics.binary_f1), ("7", metrics.seven_class_f1)):
+        fast = paired_bootstrap(
+            metrics.sentiment_classes(y, task), metrics.sentiment_classes(p, task), None, n_resamples=5
+        )
+        assert fast.difference == pytest.approx(score(y, p))
+    with pytest.raises(ValueError, match="task"):
+        metrics.sentiment_classes(y, "5")

@@ -14,6 +14,7 @@ from course_lib.papers import Claim
 from course_lib.recipes.base import (
     Comparison,
     RecipeConfig,
+    combine,
     compare_configs,
     estimate,
     flatten_metrics,
@@ -212,3 +213,12 @@ def test_jobs_are_resolved_from_the_cores_and_the_device(monkeypatch):
     assert resolve_jobs(None, 20) == 1 and resolve_jobs(2, 20) == 2
     with pytest.raises(ValueError, match="jobs"):
         resolve_jobs(0, 5)
+
+
+def test_combine_joins_comparisons_and_refuses_a_repeated_row():
+    first = compare_configs({"strong": ToyConfig(accuracy=0.9)}, _toy_train, seeds=(1,))
+    second = compare_configs({"weak": ToyConfig(accuracy=0.4)}, _toy_train, seeds=(1,))
+    both = combine(first, second)
+    assert list(both.runs) == ["strong", "weak"] and both.mean("weak", split="test") == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="strong"):
+        combine(first, first)

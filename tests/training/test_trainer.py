@@ -344,3 +344,12 @@ def test_fit_without_validation_trains_exactly_max_epochs():
         Trainer(task="regression", param_groups=[{"lr": 1.0}], progress=False).fit(
             DictMlp(out=1), train, None
         )
+
+
+def test_sgd_with_momentum_instead_of_adam():
+    model = nn.Linear(3, 2)
+    optimizer = Trainer(optimizer="sgd", momentum=0.5, lr=0.1).configure_optimizers(model)
+    assert isinstance(optimizer, torch.optim.SGD) and optimizer.param_groups[0]["momentum"] == 0.5
+    assert isinstance(Trainer().configure_optimizers(model), torch.optim.Adam)
+    with pytest.raises(ValueError, match="optimizer"):
+        Trainer(optimizer="rmsprop")

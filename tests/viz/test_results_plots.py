@@ -154,3 +154,17 @@ def test_user_deltas_and_prediction_shift():
     assert "MAE 0.50" in fig.axes[0].get_legend().get_texts()[0].get_text()
     with pytest.raises(ValueError, match="differ in length"):
         plot_prediction_shift([0.0], [0.5, 0.5], [0.1])
+
+
+def test_plot_translation_draws_real_and_translated_features():
+    from course_lib.viz import plot_translation
+
+    rng = np.random.default_rng(0)
+    example = {
+        "source": rng.normal(size=(7, 50)),
+        "target": rng.normal(size=(7, 5)),
+        "translation": np.zeros((7, 5)),
+    }
+    fig = plot_translation(example, ["f0", "loudness", "c", "d", "e"], max_features=2, title="T -> A")
+    assert len(fig.axes) == 3 and fig.axes[2].get_ylabel() == "loudness"
+    assert [line.get_label() for line in fig.axes[1].lines] == ["real", "translated"]
