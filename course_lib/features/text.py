@@ -381,8 +381,15 @@ class TextEncoder:
         self.model = from_pretrained(AutoModel, self.name, "text model").to(self.device).eval()
         self.dim = int(self.model.config.hidden_size)
 
-    def token_states(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_states(
+        self, texts: Sequence[str], pad_to_max: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Last hidden states and attention mask of a batch (no gradients).
+
+        Args:
+            texts: The texts.
+            pad_to_max: Pad every text to ``max_length`` tokens (as code that pads
+                to 128 does) instead of to the longest text of the batch.
 
         Shape:
             returns states ``(B, L, D)``, mask ``(B, L)``
@@ -391,7 +398,11 @@ class TextEncoder:
         if bad:
             raise ValueError(f"texts must be strings; item {bad[0]} is {texts[bad[0]]!r}")
         batch = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            list(texts),
+            padding="max_length" if pad_to_max else True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
         ).to(self.device)
         with torch.inference_mode():
             states = self.model(**batch).last_hidden_state
@@ -466,3 +477,36 @@ class TextEmbeddings:
         """``(D,)`` float32 vectors, one per record (or string)."""
         texts = [r if isinstance(r, str) else r.text for r in records]
         return list(self.encoder.embed(texts, self.pooling, self.batch_size, progress=False).numpy())
+
+
+@dataclass
+class TokenStates:
+    """A cacheable extractor: the token states of records with ``text`` (variable length).
+
+    Each item holds the real tokens only, ``[CLS]`` and ``[SEP]`` included, so
+    their mean is the mask-aware mean of :meth:`TextEncoder.embed`.
+
+    Attributes:
+        encoder: A loaded :class:`TextEncoder` (its ``max_length`` truncates).
+        batch_size: Texts per forward pass.
+    """
+
+    encoder: TextEncoder
+    batch_size: int = 32
+
+    name = "text-token-states"
+    variable_length = True
+
+    def config_dict(self) -> dict[str, Any]:
+        """Model and truncation."""
+        return {"model": self.encoder.label, "max_length": self.encoder.max_length, "version": 1}
+
+    def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
+        """``(L_i, D)`` float32 arrays, one per record (or string)."""
+        texts = [r if isinstance(r, str) else r.text for r in records]
+        out: list[np.ndarray] = []
+        for start in range(0, len(texts), self.batch_size):
+            states, mask = self.encoder.token_states(texts[start : start + self.batch_size])
+            for row, valid in zip(states.float().cpu().numpy(), mask.cpu().numpy()):
+                out.append(np.ascontiguousarray(row[: int(valid.sum())], dtype=np.float32))
+        return out

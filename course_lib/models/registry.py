@@ -12,7 +12,8 @@ lessons) and a name::
 
 The course's own builders live in :mod:`course_lib.models.text`,
 :mod:`course_lib.models.audio`, :mod:`course_lib.models.fusion`,
-:mod:`course_lib.models.mult` and :mod:`course_lib.models.baselines`; they are
+:mod:`course_lib.models.mult`, :mod:`course_lib.models.baselines` and
+:mod:`course_lib.models.mvsa` (kind ``"mvsa"``); they are
 imported the first time :func:`available` or :func:`build` is called.
 """
 
@@ -29,6 +30,7 @@ _BUILTIN_MODULES = (
     "course_lib.models.fusion",
     "course_lib.models.mult",
     "course_lib.models.baselines",
+    "course_lib.models.mvsa",
 )
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 
