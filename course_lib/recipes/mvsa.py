@@ -26,6 +26,7 @@ The protocol (Alfano's, :mod:`course_lib.papers.alfano`, with the course's chang
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -535,14 +536,14 @@ class PostPredictor:
         """The batch of one post, as the model saw it in training.
 
         Raises:
-            ValueError: when ``text`` is not a string.
+            TypeError: when ``text`` is not a string.
             course_lib.features.image.ImageDecodeError: when the image cannot be
                 decoded (the message names the file).
         """
         from course_lib.features.image import load_image
 
         if not isinstance(text, str):
-            raise ValueError(f"text must be a string, got {type(text).__name__}")
+            raise TypeError(f"text must be a string, got {type(text).__name__}")
         image = load_image(image_path)  # fails first, naming the file, before any model runs
         encoder = self._text_encoder()
         states, mask = encoder.token_states([text])
@@ -580,7 +581,7 @@ class PostPredictor:
             ``(R,)`` for the region-attention model.
 
         Raises:
-            ValueError: for a text that is not a string.
+            TypeError: for a text that is not a string.
             course_lib.features.image.ImageDecodeError: for a missing, empty,
                 truncated or non-image file (the message names it).
         """
@@ -661,7 +662,7 @@ def region_mass(
     Returns:
         ``{"ids", "mass", "chance"}``, arrays over the posts kept.
     """
-    side = int(round(np.sqrt(attention.shape[1])))
+    side = math.isqrt(attention.shape[1])
     cells = grid_cells(side, image_size)
     ids, mass, chance = [], [], []
     for post, weights in zip(posts, attention):
