@@ -675,3 +675,89 @@ def region_mass(
         mass.append(float(weights[hit].sum()))
         chance.append(float(hit.mean()))
     return {"ids": np.array(ids), "mass": np.array(mass), "chance": np.array(chance)}
+
+
+# ----------------------------------------------------------------------------- claims and tables
+
+#: The fusions the lesson compares (the multimodal claims use the best of them on validation).
+FUSIONS: tuple[str, ...] = ("concat", "pooled_mha", "pooled_mha_residual", "region_mha")
+
+
+def weak_class_gap(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean F1 of negative and neutral minus the F1 of positive (the paper: -0.135)."""
+    f1 = metrics.per_class_f1(y_true, y_pred, MVSA_CLASSES)
+    return (f1["negative"] + f1["neutral"]) / 2 - f1["positive"]
+
+
+def per_class_table(comparison: Any, names: Sequence[str]) -> Any:
+    """Test F1 per class, weighted F1 and accuracy (means over seeds), with the paper's row on top."""
+    import pandas as pd
+
+    from course_lib.papers import alfano
+
+    rows = {f"paper ({alfano.RESULTS_TABLE.source})": {**alfano.RESULTS_TABLE.row("Multimodal (MHA)")}}
+    for name in names:
+        mean = comparison.summaries[name]["mean"]
+        rows[name] = {c: mean[f"test_f1_{c}"] for c in MVSA_CLASSES}
+        rows[name].update(accuracy=mean["test_accuracy"], weighted_f1=mean["test_weighted_f1"])
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def paper_claims(
+    comparison: Any,
+    best_fusion: str,
+    mass: Mapping[str, np.ndarray] | None = None,
+    search: tuple[MVSAResult, str] | None = None,
+    n_resamples: int = 1000,
+) -> list[dict[str, Any]]:
+    """The paper's claims and the course's questions as claim records (paired bootstrap over test posts).
+
+    Args:
+        comparison: A :class:`~course_lib.recipes.base.Comparison` with rows ``text``, ``image``,
+            ``concat``, ``pooled_mha``, ``concat (linear probe)`` and ``best_fusion``.
+        best_fusion: The fusion chosen on validation.
+        mass: :func:`region_mass` of the region model on the test posts (skipped when None).
+        search: ``(winner result with test scores, default row name)`` (skipped when None).
+        n_resamples: Bootstrap resamples.
+    """
+    from course_lib.papers import alfano, compare, compare_values
+
+    claims, questions = alfano.CLAIMS, alfano.COURSE_QUESTIONS
+    note = f"best fusion on validation: {best_fusion}"
+    records = [
+        comparison.claim(
+            claims["multimodal_beats_text"], best_fusion, "text", n_resamples=n_resamples, note=note
+        ),
+        comparison.claim(
+            claims["multimodal_beats_image"], best_fusion, "image", n_resamples=n_resamples, note=note
+        ),
+        comparison.claim(claims["attention_focuses"], "pooled_mha", "concat", n_resamples=n_resamples),
+        comparison.claim(
+            claims["neutral_negative_confused"],
+            best_fusion,
+            metric=weak_class_gap,
+            n_resamples=n_resamples,
+            note=note,
+        ),
+        comparison.claim(
+            claims["head_capacity_helps"], "concat", "concat (linear probe)", n_resamples=n_resamples
+        ),
+        comparison.claim(
+            questions["pooled_mha_ignores_text"], "pooled_mha", "image", n_resamples=n_resamples
+        ),
+    ]
+    if mass is not None and len(mass["mass"]):
+        records.append(compare_values(questions["region_attention_on_shapes"], mass["mass"], mass["chance"]))
+    if search is not None:
+        winner, default = search
+        y_true, default_pred, _ = comparison.test_predictions(default)
+        records.append(
+            {
+                **compare(
+                    claims["search_helps"], y_true, winner.y_pred, default_pred, n_resamples=n_resamples
+                ),
+                "a": "search winner",
+                "b": default,
+            }
+        )
+    return records
