@@ -510,3 +510,32 @@ class TokenStates:
             for row, valid in zip(states.float().cpu().numpy(), mask.cpu().numpy()):
                 out.append(np.ascontiguousarray(row[: int(valid.sum())], dtype=np.float32))
         return out
+
+
+def padding_pitfall(encoder: TextEncoder, texts: Sequence[str]) -> dict[str, Any]:
+    """What a naive mean over padded positions does to sentence embeddings.
+
+    Each text is padded to ``encoder.max_length`` tokens (as code padding to 128
+    does) and pooled twice: the mean over every position (padding included) and
+    the mask-aware mean over the real tokens.
+
+    Returns:
+        ``{"tokens": real tokens per text, "cosine_naive_vs_masked": per text,
+        "mean_pairwise_cosine": {"naive": ..., "masked": ...}}`` -- naive
+        embeddings of different texts are pulled together by the shared padding.
+    """
+    from course_lib.features.encoders import masked_pool
+
+    states, mask = encoder.token_states(list(texts), pad_to_max=True)
+    naive = torch.nn.functional.normalize(masked_pool(states, None, "mean"), dim=-1)
+    masked = torch.nn.functional.normalize(masked_pool(states, mask, "mean"), dim=-1)
+    off_diagonal = ~torch.eye(len(texts), dtype=torch.bool)
+
+    def pairwise(x: torch.Tensor) -> float:
+        return float((x @ x.T)[off_diagonal].mean()) if len(texts) > 1 else float("nan")
+
+    return {
+        "tokens": [int(n) for n in mask.sum(1)],
+        "cosine_naive_vs_masked": [float(c) for c in (naive * masked).sum(-1)],
+        "mean_pairwise_cosine": {"naive": pairwise(naive), "masked": pairwise(masked)},
+    }

@@ -761,3 +761,46 @@ def paper_claims(
             }
         )
     return records
+
+
+def region_attention(model: RegionAttentionFusion, data: MVSAData, split: str = "test") -> np.ndarray:
+    """Attention per region of every post of a split (tokens' weights averaged over real tokens).
+
+    Shape:
+        returns ``(N, R)``, rows summing to 1
+    """
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for batch in data.loader(split, 256):
+            model(batch)
+            out.append(model.region_attention(batch).numpy())
+    return np.concatenate(out)
+
+
+def cue_table(comparison: Any, data: MVSAData, names: Sequence[str], split: str = "test") -> Any:
+    """Test accuracy per model on the posts grouped by which cue shows the latent (generator ground truth).
+
+    Groups: ``informative_cue`` (``both``, ``text``, ``image``, ``none``) and the
+    posts whose text carries no cue at all (``uninformative text``). Accuracy is
+    the mean over seeds; ``posts`` counts each group.
+    """
+    import pandas as pd
+
+    if data.truth is None:
+        raise ValueError("no ground truth beside this corpus (real data)")
+    rows = [data.truth[p.id] for p in data.posts[split]]
+    groups = {
+        f"cue: {g}": np.array([r["informative_cue"] == g for r in rows])
+        for g in ("both", "text", "image", "none")
+    }
+    groups["uninformative text"] = np.array([r["text_informative"] == "0" for r in rows])
+    table = {}
+    for group, member in groups.items():
+        if not member.any():
+            continue
+        table[group] = {"posts": int(member.sum())}
+        for name in names:
+            y_true, preds, _ = comparison.test_predictions(name)
+            table[group][name] = float(np.mean([(p[member] == y_true[member]).mean() for p in preds]))
+    return pd.DataFrame.from_dict(table, orient="index")
