@@ -804,3 +804,49 @@ def cue_table(comparison: Any, data: MVSAData, names: Sequence[str], split: str 
             y_true, preds, _ = comparison.test_predictions(name)
             table[group][name] = float(np.mean([(p[member] == y_true[member]).mean() for p in preds]))
     return pd.DataFrame.from_dict(table, orient="index")
+
+
+# ----------------------------------------------------------------------------- the sweep recipe
+
+#: The model the command-line sweep searches (the paper's fusion, with the residual that keeps the text).
+SWEEP_MODEL = "pooled_mha_residual"
+
+
+def sweep_space(trial: Any, smoke: bool) -> MVSAConfig:
+    """The search space of ``python -m course_lib sweep mvsa`` (see :func:`suggest_config`)."""
+    return suggest_config(trial, MVSAConfig.sized(smoke, model=SWEEP_MODEL))
+
+
+def sweep_load(smoke: bool) -> MVSAData:
+    """The generated corpus of the mode's preset, from the course's data folder.
+
+    Raises:
+        FileNotFoundError: when the corpus is not there (``python -m course_lib data make`` writes it).
+    """
+    from course_lib.runtime import resolve_cache_dir, resolve_data_dir
+
+    corpora = resolve_data_dir() / "corpora" / ("tiny" if smoke else "full")
+    try:
+        return load_data(corpora, MVSAConfig.sized(smoke), resolve_cache_dir())
+    except FileNotFoundError as error:
+        preset = "tiny" if smoke else "full"
+        raise FileNotFoundError(
+            f"{error}; write it with: python -m course_lib data make --preset {preset}"
+        ) from error
+
+
+def _sweep():
+    from course_lib.training.sweep import SweepRecipe
+
+    return SweepRecipe(
+        "mvsa",
+        sweep_space,
+        sweep_load,
+        lambda config, data, seed: train(config, data, seed),
+        metric="weighted_f1",
+        description="lesson 07: the residual pooled-MHA fusion on MVSA-Single (validation weighted F1)",
+    )
+
+
+#: The sweep recipe registered as ``mvsa`` (:data:`course_lib.training.sweep.SWEEPS`).
+SWEEP = _sweep()
