@@ -60,7 +60,7 @@ def test_two_sweep_commands_started_together_fill_one_study(data_dir, tmp_path):
         "--storage",
         url,
         "--trials",
-        "6",
+        "4",
         "--smoke",
         "--no-test",
     ]
