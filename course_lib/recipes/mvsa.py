@@ -850,3 +850,64 @@ def _sweep():
 
 #: The sweep recipe registered as ``mvsa`` (:data:`course_lib.training.sweep.SWEEPS`).
 SWEEP = _sweep()
+
+
+# ----------------------------------------------------------------------------- the lesson's analyses
+
+
+def explain_post(models: Mapping[str, nn.Module], batch: Mapping[str, torch.Tensor]) -> dict[str, Any]:
+    """Every model's class probabilities for a one-post batch, and the region model's attention.
+
+    Args:
+        models: ``{name: trained model}`` (e.g. text, image and a fusion).
+        batch: One post (``MVSAData.batch(split, [i])`` or :meth:`PostPredictor.features`).
+
+    Returns:
+        ``{"models": {name: {class: p}}, "attention": (R,) array or None}``
+    """
+    out: dict[str, Any] = {"models": {}, "attention": None}
+    with torch.no_grad():
+        for name, model in models.items():
+            probs = torch.softmax(model.eval()(batch), -1)[0]
+            out["models"][name] = {c: float(p) for c, p in zip(MVSA_CLASSES, probs)}
+            if isinstance(model, RegionAttentionFusion):
+                out["attention"] = model.region_attention(batch)[0].numpy()
+    return out
+
+
+def selection_curve(trials: Sequence[Any], data: MVSAData, smoke: bool, seed: int) -> Any:
+    """Validation and test weighted F1 of the trial chosen after each number of trials.
+
+    After ``k`` trials the chosen one is the best on validation so far; its
+    configuration is trained again (deterministic on a CPU) and scored on test,
+    for this analysis only: the gap ``val - test`` shows how much of the
+    winner's validation score is selection luck.
+
+    Args:
+        trials: The study's finished trials (``study.trials``), in order.
+        data: The lesson's data.
+        smoke: Smoke-sized configurations (as the sweep used).
+        seed: Training seed (as the sweep used).
+    """
+    import optuna
+    import pandas as pd
+
+    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
+    rows, tested, best = [], {}, None
+    for k, trial in enumerate(done, start=1):
+        if best is None or trial.value > best.value:
+            best = trial
+        if best.number not in tested:
+            config = sweep_space(optuna.trial.FixedTrial(best.params), smoke)
+            tested[best.number] = train(config, data, seed).metrics("test")["weighted_f1"]
+        rows.append(
+            {
+                "trials": k,
+                "chosen_trial": best.number,
+                "val_weighted_f1": best.value,
+                "test_weighted_f1": tested[best.number],
+            }
+        )
+    table = pd.DataFrame(rows).set_index("trials")
+    table["gap"] = table["val_weighted_f1"] - table["test_weighted_f1"]
+    return table

@@ -86,3 +86,46 @@ def plot_region_attention(
     if owned:
         plt.close(fig)
     return fig
+
+
+def plot_post_predictions(
+    image_path: Any,
+    text: str,
+    predictions: Mapping[str, Mapping[str, float]],
+    attention: np.ndarray | None = None,
+    boxes: Sequence[Sequence[int]] = (),
+    title: str | None = None,
+) -> Figure:
+    """A post's image (with the region attention when given) beside each model's class probabilities.
+
+    Args:
+        image_path: The image file.
+        text: The post's text (shown wrapped under the image).
+        predictions: ``{model: {class: probability}}``.
+        attention: Attention per region ``(R,)`` or None.
+        boxes: Pixel boxes to outline.
+        title: Figure title.
+    """
+    import matplotlib.pyplot as plt
+
+    from course_lib.features.image import load_image
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    if attention is not None:
+        plot_region_attention(image_path, attention, boxes, ax=left)
+    else:
+        left.imshow(load_image(image_path))
+        left.set_axis_off()
+    left.set_title("\n".join(textwrap.wrap(text, 40)[:3]), fontsize=8)
+    names, classes = list(predictions), list(next(iter(predictions.values())))
+    width = 0.8 / max(len(classes), 1)
+    for i, cls in enumerate(classes):
+        right.barh(np.arange(len(names)) + i * width, [predictions[n][cls] for n in names], width, label=cls)
+    right.set_yticks(np.arange(len(names)) + width * (len(classes) - 1) / 2, names)
+    right.set_xlim(0, 1)
+    right.set_xlabel("probability")
+    right.legend(fontsize=8, loc="lower right")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    plt.close(fig)
+    return fig
