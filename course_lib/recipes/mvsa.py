@@ -875,7 +875,7 @@ def explain_post(models: Mapping[str, nn.Module], batch: Mapping[str, torch.Tens
     return out
 
 
-def selection_curve(trials: Sequence[Any], data: MVSAData, smoke: bool, seed: int) -> Any:
+def selection_curve(trials: Sequence[Any], data: MVSAData, smoke: bool, seed: int) -> tuple[Any, MVSAResult]:
     """Validation and test weighted F1 of the trial chosen after each number of trials.
 
     After ``k`` trials the chosen one is the best on validation so far; its
@@ -888,6 +888,9 @@ def selection_curve(trials: Sequence[Any], data: MVSAData, smoke: bool, seed: in
         data: The lesson's data.
         smoke: Smoke-sized configurations (as the sweep used).
         seed: Training seed (as the sweep used).
+
+    Returns:
+        ``(table indexed by the number of trials, the final winner's result with test predictions)``
     """
     import optuna
     import pandas as pd
@@ -899,15 +902,17 @@ def selection_curve(trials: Sequence[Any], data: MVSAData, smoke: bool, seed: in
             best = trial
         if best.number not in tested:
             config = sweep_space(optuna.trial.FixedTrial(best.params), smoke)
-            tested[best.number] = train(config, data, seed).metrics("test")["weighted_f1"]
+            tested[best.number] = train(config, data, seed)
         rows.append(
             {
                 "trials": k,
                 "chosen_trial": best.number,
                 "val_weighted_f1": best.value,
-                "test_weighted_f1": tested[best.number],
+                "test_weighted_f1": tested[best.number].metrics("test")["weighted_f1"],
             }
         )
+    if best is None:
+        raise ValueError("the study has no finished trial")
     table = pd.DataFrame(rows).set_index("trials")
     table["gap"] = table["val_weighted_f1"] - table["test_weighted_f1"]
-    return table
+    return table, tested[best.number]

@@ -14,6 +14,11 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
+def _drawable(text: str) -> str:
+    """The text with emoji and symbols matplotlib's default font lacks shown as a middle dot."""
+    return "".join(ch if ord(ch) < 0x2000 else "\u00b7" for ch in text)
+
+
 def plot_post_grid(
     posts: Sequence[Any],
     captions: Mapping[str, str] | None = None,
@@ -38,7 +43,7 @@ def plot_post_grid(
         ax.axis("off")
     for ax, post in zip(np.atleast_1d(axes).ravel(), posts):
         ax.imshow(load_image(post.image_path))
-        text = "\n".join(textwrap.wrap(post.text, width)[:3])
+        text = "\n".join(textwrap.wrap(_drawable(post.text), width)[:3])
         extra = f"\n{captions[post.id]}" if captions and post.id in captions else ""
         ax.set_title(f"#{post.id}: {post.label}", fontsize=9)
         ax.text(0.5, -0.04, text + extra, transform=ax.transAxes, ha="center", va="top", fontsize=7)
@@ -116,7 +121,7 @@ def plot_post_predictions(
     else:
         left.imshow(load_image(image_path))
         left.set_axis_off()
-    left.set_title("\n".join(textwrap.wrap(text, 40)[:3]), fontsize=8)
+    left.set_title("\n".join(textwrap.wrap(_drawable(text), 40)[:3]), fontsize=8)
     names, classes = list(predictions), list(next(iter(predictions.values())))
     width = 0.8 / max(len(classes), 1)
     for i, cls in enumerate(classes):
