@@ -103,8 +103,8 @@ class MVSAConfig(RecipeConfig):
     lr: float = 1e-3
     weight_decay: float = 1e-4
     batch_size: int = 32
-    max_epochs: int = 40
-    patience: int = 6
+    max_epochs: int = 20
+    patience: int = 4
     class_weights: bool = False
     split_seed: int = 0
     image_size: int = IMAGE_SIZE
