@@ -575,19 +575,9 @@ class ImageEmbeddings:
         """Backbone name and preprocessing."""
         return {"backbone": self.backbone_name, "version": 1}
 
-    @torch.inference_mode()
     def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
         """``(out_dim,)`` float32 vectors, one per record (or image path)."""
-        from course_lib.features.image import load_image
-
-        device = next(self.backbone.parameters()).device
-        out: list[np.ndarray] = []
-        for i in range(0, len(records), self.batch_size):
-            chunk = records[i : i + self.batch_size]
-            images = [load_image(getattr(r, "image_path", r)) for r in chunk]
-            features = self.backbone(self.backbone.preprocess(images).to(device))
-            out.extend(features.float().cpu().numpy())
-        return out
+        return _image_outputs(self.backbone, self.backbone, records, self.batch_size)
 
 
 @dataclass
@@ -619,22 +609,24 @@ class ImageRegions:
             "version": 1,
         }
 
-    @torch.inference_mode()
     def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
         """``(regions, out_dim)`` float32 arrays, one per record (or image path)."""
-        from course_lib.features.image import load_image
-
         if not hasattr(self.backbone, "regions"):
             raise TypeError(f"{type(self.backbone).__name__} has no region features; use EfficientNetLite0")
-        device = next(self.backbone.parameters()).device
-        out: list[np.ndarray] = []
-        for i in range(0, len(records), self.batch_size):
-            chunk = records[i : i + self.batch_size]
-            images = [load_image(getattr(r, "image_path", r)) for r in chunk]
-            out.extend(
-                self.backbone.regions(self.backbone.preprocess(images).to(device)).float().cpu().numpy()
-            )
-        return out
+        return _image_outputs(self.backbone, self.backbone.regions, records, self.batch_size)
+
+
+@torch.inference_mode()
+def _image_outputs(backbone: Any, forward: Any, records: Sequence[Any], batch_size: int) -> list[np.ndarray]:
+    """``forward(preprocessed batch)`` per record with ``image_path`` (or path), in batches, as float32."""
+    from course_lib.features.image import load_image
+
+    device = next(backbone.parameters()).device
+    out: list[np.ndarray] = []
+    for i in range(0, len(records), batch_size):
+        images = [load_image(getattr(r, "image_path", r)) for r in records[i : i + batch_size]]
+        out.extend(forward(backbone.preprocess(images).to(device)).float().cpu().numpy())
+    return out
 
 
 def waves_from_records(records: Sequence[Any]) -> list[np.ndarray]:
