@@ -4,6 +4,7 @@ Commands:
     data make|info   generate the embedded corpora / describe a corpus folder
     bench ...        benchmark scripts that print figures
     course run       execute the notebooks headlessly and write the report
+    predict FOLDER   predict a text + image post with a saved MVSA predictor
     sweep RECIPE     search a lesson's hyper-parameters with Optuna
 """
 
@@ -21,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "bench": "course_lib.bench",
     "course": "course_lib.course",
     "sweep": "course_lib.training.sweep",
+    "predict": "course_lib.recipes.mvsa",
 }
 
 

@@ -916,3 +916,27 @@ def selection_curve(trials: Sequence[Any], data: MVSAData, smoke: bool, seed: in
     table = pd.DataFrame(rows).set_index("trials")
     table["gap"] = table["val_weighted_f1"] - table["test_weighted_f1"]
     return table, tested[best.number]
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def register(subparsers: Any) -> None:
+    """Add ``predict FOLDER --text TEXT --image PATH`` (a saved MVSA predictor) to the command line."""
+    parser = subparsers.add_parser(
+        "predict", help="predict the sentiment of a text + image post with a saved MVSA predictor"
+    )
+    parser.add_argument(
+        "folder", type=Path, help="folder written by save_predictor (config.json + model.safetensors)"
+    )
+    parser.add_argument("--text", required=True, help="the post's text")
+    parser.add_argument("--image", required=True, type=Path, help="the post's image file")
+    parser.set_defaults(func=run_predict)
+
+
+def run_predict(args: Any) -> int:
+    """Print the predicted label and the class probabilities as JSON."""
+    out = load_predictor(args.folder).predict_post(args.text, args.image)
+    out.pop("region_attention", None)
+    print(json.dumps(out, indent=2))
+    return 0

@@ -166,3 +166,18 @@ def test_claims_are_well_formed_and_the_paper_is_registered(setting):
         comparison.mean("concat", "weighted_f1", "test")
     )
     assert "alfano" in papers()
+
+
+def test_predict_command_prints_the_label_and_names_a_broken_image(setting, tmp_path, capsys):
+    from course_lib.__main__ import main
+
+    _, config, data = setting
+    folder = recipe.save_predictor(recipe.train(config, data, seed=1), tmp_path / "m", data)
+    post = data.posts["test"][0]
+    assert main(["predict", str(folder), "--text", post.text, "--image", str(post.image_path)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["label"] in alfano.CLASSES and set(printed["probabilities"]) == set(alfano.CLASSES)
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    assert main(["predict", str(folder), "--text", "hi", "--image", str(empty)]) == 2
+    assert "empty.jpg" in capsys.readouterr().err
