@@ -581,25 +581,16 @@ class ImageEmbeddings:
 
 
 @dataclass
-class ImageRegions:
+class ImageRegions(ImageEmbeddings):
     """A cacheable extractor: the backbone's region features for records with ``image_path``.
 
     Each item is the last feature map as ``(regions, 1280)`` rows (a 4x4 grid,
     16 regions, at 128 px); the pooled image vector is their mean. Needs a
-    backbone with a ``regions`` method (:class:`EfficientNetLite0`).
-
-    Attributes:
-        backbone: A model from :func:`load_image_backbone`.
-        batch_size: Images per forward pass.
-        backbone_name: Name recorded in the cache key.
+    backbone with a ``regions`` method (:class:`EfficientNetLite0`). The
+    attributes are those of :class:`ImageEmbeddings`.
     """
 
-    backbone: nn.Module
-    batch_size: int = 32
-    backbone_name: str = EFFICIENTNET_OFFLINE
-
     name = "image-regions"
-    variable_length = False
 
     def config_dict(self) -> dict[str, Any]:
         """Backbone name and input size."""
