@@ -181,3 +181,21 @@ def test_predict_command_prints_the_label_and_names_a_broken_image(setting, tmp_
     empty.write_bytes(b"")
     assert main(["predict", str(folder), "--text", "hi", "--image", str(empty)]) == 2
     assert "empty.jpg" in capsys.readouterr().err
+
+
+def test_a_small_sweep_and_its_selection_curve(setting, tmp_path):
+    import optuna
+
+    from course_lib.training import sweep
+
+    _, _, data = setting
+    url = f"sqlite:///{tmp_path / 'sweeps.db'}"
+    found = sweep.run_sweep(recipe.SWEEP, "s", 2, storage=url, smoke=True, data=data, score_test=False)
+    trials = optuna.load_study(study_name="s", storage=url).trials
+    curve, winner = recipe.selection_curve(trials, data, True, 42)
+    assert list(curve.index) == [1, 2] and curve["val_weighted_f1"].is_monotonic_increasing
+    assert curve["val_weighted_f1"].iloc[-1] == pytest.approx(found.best_value)
+    assert winner.val_weighted_f1 == pytest.approx(found.best_value)  # the rerun reproduces the trial
+    assert curve["test_weighted_f1"].iloc[-1] == pytest.approx(winner.metrics("test")["weighted_f1"])
+    explained = recipe.explain_post({"winner": winner.model}, data.batch("test", [0]))
+    assert set(explained["models"]["winner"]) == set(alfano.CLASSES) and explained["attention"] is None
