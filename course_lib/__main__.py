@@ -4,6 +4,7 @@ Commands:
     data make|info   generate the embedded corpora / describe a corpus folder
     bench ...        benchmark scripts that print figures
     course run       execute the notebooks headlessly and write the report
+    predict FOLDER   predict a text + image post with a saved MVSA predictor
     sweep RECIPE     search a lesson's hyper-parameters with Optuna
     predict          the emotion of your own clip with a model a lesson trained
 """

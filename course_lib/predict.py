@@ -34,7 +34,12 @@ MODELS: dict[str, str] = {
     "iemocap_text_audio": "05_error_analysis",
     "iemocap_text": "05_error_analysis",
     "iemocap_audio": "05_error_analysis",
+    "mvsa_region_mha": "07_text_and_image",
 }
+#: The model used for a text + image post when ``--image`` is given without ``--model``.
+DEFAULT_POST_MODEL = "mvsa_region_mha"
+#: ``kind`` of a saved MVSA post predictor's configuration (:func:`course_lib.recipes.mvsa.save_predictor`).
+POST_KIND = "mvsa-post-classifier"
 DEFAULT_MODEL = "iemocap_text_audio"
 #: Version of the saved format.
 FORMAT = 1
@@ -364,14 +369,49 @@ def format_prediction(name: str, probabilities: Mapping[str, float]) -> str:
     return f"{name}: {best} (p={probabilities[best]:.2f}) | {shares}"
 
 
+def _saved_kind(target: Path) -> str | None:
+    """The ``kind`` written in a saved model's configuration (None for the emotion models)."""
+    try:
+        meta = json.loads((target / CONFIG_FILE).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(
+            f"{target / CONFIG_FILE}: line {error.lineno}: not valid JSON ({error.msg})"
+        ) from error
+    return meta.get("kind") if isinstance(meta, dict) else None
+
+
+def _predict_post(target: Path, args: argparse.Namespace) -> int:
+    """A text + image post through a saved lesson-07 predictor."""
+    from course_lib.recipes.mvsa import load_predictor
+
+    if args.audio is not None:
+        raise ValueError(f"model {target.name!r} reads a post's text and image, not audio: drop --audio")
+    if args.image is None or args.text is None:
+        raise ValueError(f"model {target.name!r} needs both --text and --image")
+    if not args.text.strip():
+        raise ValueError("the text is empty: give the post's words with --text")
+    out = load_predictor(target).predict_post(args.text, args.image)
+    print(
+        f"model {target.name} (text + image post), trained by notebooks/{MODELS.get(target.name, '07_text_and_image')}.ipynb"
+    )
+    print(format_prediction("prediction", out["probabilities"]))
+    return 0
+
+
 def _cli_predict(args: argparse.Namespace) -> int:
+    folder = Path(args.models_dir) if args.models_dir else None
+    name = args.model or (
+        DEFAULT_POST_MODEL if args.image is not None and args.audio is None else DEFAULT_MODEL
+    )
+    target = find_model(name, folder)
+    if _saved_kind(target) == POST_KIND:
+        return _predict_post(target, args)
     if args.image is not None:
         raise ValueError(
-            f"model {args.model!r} reads {' and '.join(MODEL_INPUTS)}, not images: drop --image "
-            "(the IEMOCAP-style emotion models of lessons 01-05 have no image input)"
+            f"model {name!r} reads {' and '.join(MODEL_INPUTS)}, not images: drop --image "
+            f"(or use --model {DEFAULT_POST_MODEL}, lesson 07's text + image model)"
         )
-    folder = Path(args.models_dir) if args.models_dir else None
-    saved = load_erc_model(args.model, folder)
+    saved = load_erc_model(name, folder)
     features = clip_features(saved, args.audio, args.text)
     mode = "smoke-mode (tiny corpus, few epochs) " if saved.meta.get("smoke") else ""
     print(f"{mode}model {saved.name} ({saved.config.name}), trained by {saved.meta.get('trained_by')}.ipynb")
@@ -401,7 +441,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--audio", default=None, help="a wav (or flac/ogg) file: any sample rate, mono or stereo"
     )
     parser.add_argument("--text", default=None, help="the clip's transcript")
-    parser.add_argument("--image", default=None, help="an image (not read by the IEMOCAP-style models)")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help=f"saved model name ({', '.join(MODELS)})")
+    parser.add_argument("--image", default=None, help="an image (with --text: a post for lesson 07's model)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help=f"saved model name ({', '.join(MODELS)}; default {DEFAULT_MODEL}, or {DEFAULT_POST_MODEL} "
+        "when --image is given without --audio)",
+    )
     parser.add_argument("--models-dir", default=None, help="folder of saved models (default <data>/models)")
     parser.set_defaults(func=_cli_predict)

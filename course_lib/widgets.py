@@ -13,6 +13,10 @@ the notebook supplies (e.g. a small training run) and are memoised per
 configuration, optionally in a JSON file so that a later session (or a learner
 without time to train) only looks them up.
 
+:class:`PostExplorer` (lesson 07) shows, for a chosen or uploaded post, each model's
+class probabilities and the region attention over the image; test posts are listed only
+after ticking "reveal test posts".
+
 :class:`PersonalisationExplorer` (lesson 06) lets a learner pick a user and
 ``k``, fine-tune the pre-trained model on ``k`` of that user's clips with or
 without knowledge distillation, and see the user's other clips' predictions
@@ -414,3 +418,108 @@ class TranslationVariants:
         from IPython.display import display
 
         display(self.widget)
+
+
+class PostExplorer:
+    """Pick a post (or upload text + image), see each model's prediction and the region attention.
+
+    Args:
+        explain_fn: ``explain_fn(post) -> {"models": {name: {class: p}}, "attention": (R,) | None}``
+            for a listed post (e.g. :func:`course_lib.recipes.mvsa.explain_post` on its cached features).
+        validation_posts: Posts listed from the start (records with ``id``, ``text``,
+            ``image_path``, ``label``).
+        test_posts: Posts listed once :attr:`reveal_test` is ticked.
+        explain_new: ``explain_new(text, image_path) -> same dict`` for an uploaded post
+            (None: no upload controls).
+        boxes_fn: ``boxes_fn(post) -> [(x0, y0, x1, y1)]`` to outline (e.g. the generator's shapes).
+    """
+
+    def __init__(
+        self,
+        explain_fn: Callable[[Any], Mapping[str, Any]],
+        validation_posts: Sequence[Any],
+        test_posts: Sequence[Any] = (),
+        explain_new: Callable[[str, Any], Mapping[str, Any]] | None = None,
+        boxes_fn: Callable[[Any], Sequence[Sequence[int]]] | None = None,
+    ) -> None:
+        import ipywidgets as widgets
+
+        if not validation_posts:
+            raise ValueError("the explorer needs at least one validation post")
+        self.explain_fn, self.explain_new, self.boxes_fn = explain_fn, explain_new, boxes_fn
+        self.validation_posts, self.test_posts = list(validation_posts), list(test_posts)
+        self.figure = None
+        self.last: Mapping[str, Any] | None = None
+        self.post = widgets.Dropdown(options=self._options(False), description="post")
+        self.reveal_test = widgets.Checkbox(value=False, description="reveal test posts")
+        self.reveal_test.observe(lambda change: self._relist(change["new"]), names="value")
+        self.post.observe(lambda _: self.update(), names="value")
+        self.text = widgets.Text(placeholder="your post's text", description="text")
+        self.upload = widgets.FileUpload(accept="image/*", multiple=False, description="image")
+        self.button = widgets.Button(description="predict my post", icon="play")
+        self.button.on_click(lambda _: self.update_upload())
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output()
+        rows = [widgets.HBox([self.post, self.reveal_test])]
+        if explain_new is not None:
+            rows.append(widgets.HBox([self.text, self.upload, self.button]))
+        self.widget = widgets.VBox([*rows, self.status, self.output])
+
+    def _options(self, with_test: bool) -> list[tuple[str, tuple[str, int]]]:
+        def label(split: str, post: Any) -> str:
+            return f"{split} #{post.id} ({post.label}): {post.text[:40]}"
+
+        options = [(label("validation", p), ("validation", i)) for i, p in enumerate(self.validation_posts)]
+        if with_test:
+            options += [(label("test", p), ("test", i)) for i, p in enumerate(self.test_posts)]
+        return options
+
+    def _relist(self, with_test: bool) -> None:
+        current = self.post.value
+        self.post.options = self._options(with_test)
+        if current in [value for _, value in self.post.options]:
+            self.post.value = current
+
+    def _show(self, image_path: Any, text: str, result: Mapping[str, Any], boxes: Any, title: str) -> None:
+        from IPython.display import clear_output, display
+
+        from course_lib.viz.images import plot_post_predictions
+
+        self.last = result
+        self.figure = plot_post_predictions(
+            image_path, text, result["models"], result.get("attention"), boxes, title
+        )
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
+
+    def update(self) -> Mapping[str, Any]:
+        """Explain the chosen post and redraw."""
+        split, index = self.post.value
+        post = (self.validation_posts if split == "validation" else self.test_posts)[index]
+        result = self.explain_fn(post)
+        boxes = self.boxes_fn(post) if self.boxes_fn else ()
+        self._show(post.image_path, post.text, result, boxes, f"{split} post #{post.id}, label {post.label}")
+        self.status.value = f"post #{post.id}"
+        return result
+
+    def update_upload(self) -> Mapping[str, Any] | None:
+        """Explain the uploaded image with the typed text (errors are shown, not raised)."""
+        import tempfile
+
+        if self.explain_new is None or not self.upload.value:
+            self.status.value = "type a text and choose an image first"
+            return None
+        item = self.upload.value[0]
+        suffix = Path(item["name"]).suffix or ".jpg"
+        with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
+            handle.write(bytes(item["content"]))
+        try:
+            result = self.explain_new(self.text.value, handle.name)
+            self._show(handle.name, self.text.value, result, (), f"your post ({item['name']})")
+        except (TypeError, ValueError) as error:  # an undecodable image names the file
+            self.status.value = f"cannot use this post: {error}"
+            return None
+        finally:
+            os.unlink(handle.name)
+        return result

@@ -165,3 +165,56 @@ def test_translation_variants_train_on_request_and_hide_test_scores():
     assert calls[-1] == "A -> concat(T,V)" and ("test", "f1_7") in widget.frame().columns
     with pytest.raises(ValueError):
         TranslationVariants(train, [])
+
+
+def test_post_explorer_shows_validation_posts_first_and_explains_an_upload(tmp_path):
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    import numpy as np
+    from PIL import Image
+
+    from course_lib.widgets import PostExplorer
+
+    image = tmp_path / "a.png"
+    Image.new("RGB", (32, 32), (200, 120, 40)).save(image)
+    posts = [
+        SimpleNamespace(id=str(i), text=f"post {i} 😀", image_path=image, label="positive") for i in range(3)
+    ]
+    probs = {"negative": 0.2, "neutral": 0.3, "positive": 0.5}
+    calls = []
+
+    def explain(post):
+        calls.append(post.id)
+        return {"models": {"text": probs, "fused": probs}, "attention": np.full(16, 1 / 16)}
+
+    def explain_new(text, path):
+        calls.append(("new", text))
+        if "broken" in text:
+            raise ValueError(f"{path}: cannot decode the image")
+        return {"models": {"fused": probs}, "attention": None}
+
+    explorer = PostExplorer(explain, posts[:2], posts[2:], explain_new, boxes_fn=lambda p: [(0, 0, 10, 10)])
+    assert [value for _, value in explorer.post.options] == [("validation", 0), ("validation", 1)]
+    explorer.update()
+    assert calls == ["0"] and explorer.figure is not None
+    explorer.reveal_test.value = True
+    explorer.post.value = ("test", 0)  # changing the post redraws
+    assert calls[-1] == "2"
+    assert explorer.update_upload() is None and "first" in explorer.status.value
+    data = image.read_bytes()
+    explorer.upload.value = (
+        {
+            "name": "mine.png",
+            "type": "image/png",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": datetime.now(timezone.utc),
+        },
+    )
+    explorer.text.value = "so happy"
+    assert explorer.update_upload()["models"] == {"fused": probs} and calls[-1] == ("new", "so happy")
+    explorer.text.value = "broken"
+    assert explorer.update_upload() is None and "cannot decode" in explorer.status.value
+    with pytest.raises(ValueError):
+        PostExplorer(explain, [])

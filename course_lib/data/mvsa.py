@@ -59,8 +59,10 @@ __all__ = [
     "image_is_readable",
     "load",
     "parse_label_line",
+    "read_ground_truth",
     "read_text",
     "resolve_labels",
+    "shape_boxes",
     "split_posts",
 ]
 
@@ -69,6 +71,8 @@ LOG = logging.getLogger(__name__)
 #: Folder name and annotator count of each variant.
 VARIANTS: dict[str, tuple[str, int]] = {"single": ("MVSA_Single", 1), "multiple": ("MVSA", 3)}
 LABEL_FILE = "labelResultAll.txt"
+#: The generator's per-post manifest (absent from the real release).
+TRUTH_FILE = "ground_truth.csv"
 _ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _NEG, _NEU, _POS = MVSA_CLASSES
 
@@ -375,3 +379,43 @@ def split_posts(
     for post in posts:
         parts[part_of[post.id]].append(post)
     return parts
+
+
+def read_ground_truth(root: Path | str, variant: str = "single") -> dict[str, dict[str, str]] | None:
+    """The generated corpus's ground truth by post id, or None for the real release.
+
+    The rows of ``ground_truth.csv`` (written by
+    :mod:`course_lib.data.synthetic.mvsa_gen`, whose docstring lists the
+    columns) as strings; :func:`shape_boxes` parses the ``shapes`` column.
+
+    Raises:
+        MVSAFormatError: when the file lacks the ``id`` or ``shapes`` column.
+    """
+    import csv
+
+    path = find_root(Path(root), variant) / TRUTH_FILE
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"id", "shapes"} - set(reader.fieldnames or ())
+        if missing:
+            raise MVSAFormatError(f"{path}:1: missing column(s) {sorted(missing)}")
+        return {row["id"]: row for row in reader}
+
+
+def shape_boxes(row: dict[str, str]) -> list[tuple[str, int, int, int, int]]:
+    """The drawn shapes of one ground-truth row: ``[(kind, x0, y0, x1, y1), ...]`` in pixels.
+
+    Raises:
+        MVSAFormatError: when the ``shapes`` field is not a JSON list of 5-item lists.
+    """
+    import json
+
+    try:
+        shapes = json.loads(row["shapes"] or "[]")
+        return [(str(k), int(x0), int(y0), int(x1), int(y1)) for k, x0, y0, x1, y1 in shapes]
+    except (ValueError, TypeError) as error:
+        raise MVSAFormatError(
+            f"post {row.get('id')}: bad shapes field {row.get('shapes')!r} ({error})"
+        ) from error

@@ -381,8 +381,15 @@ class TextEncoder:
         self.model = from_pretrained(AutoModel, self.name, "text model").to(self.device).eval()
         self.dim = int(self.model.config.hidden_size)
 
-    def token_states(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    def token_states(
+        self, texts: Sequence[str], pad_to_max: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Last hidden states and attention mask of a batch (no gradients).
+
+        Args:
+            texts: The texts.
+            pad_to_max: Pad every text to ``max_length`` tokens (as code that pads
+                to 128 does) instead of to the longest text of the batch.
 
         Shape:
             returns states ``(B, L, D)``, mask ``(B, L)``
@@ -391,7 +398,11 @@ class TextEncoder:
         if bad:
             raise ValueError(f"texts must be strings; item {bad[0]} is {texts[bad[0]]!r}")
         batch = self.tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            list(texts),
+            padding="max_length" if pad_to_max else True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
         ).to(self.device)
         with torch.inference_mode():
             states = self.model(**batch).last_hidden_state
@@ -466,3 +477,65 @@ class TextEmbeddings:
         """``(D,)`` float32 vectors, one per record (or string)."""
         texts = [r if isinstance(r, str) else r.text for r in records]
         return list(self.encoder.embed(texts, self.pooling, self.batch_size, progress=False).numpy())
+
+
+@dataclass
+class TokenStates:
+    """A cacheable extractor: the token states of records with ``text`` (variable length).
+
+    Each item holds the real tokens only, ``[CLS]`` and ``[SEP]`` included, so
+    their mean is the mask-aware mean of :meth:`TextEncoder.embed`.
+
+    Attributes:
+        encoder: A loaded :class:`TextEncoder` (its ``max_length`` truncates).
+        batch_size: Texts per forward pass.
+    """
+
+    encoder: TextEncoder
+    batch_size: int = 32
+
+    name = "text-token-states"
+    variable_length = True
+
+    def config_dict(self) -> dict[str, Any]:
+        """Model and truncation."""
+        return {"model": self.encoder.label, "max_length": self.encoder.max_length, "version": 1}
+
+    def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
+        """``(L_i, D)`` float32 arrays, one per record (or string)."""
+        texts = [r if isinstance(r, str) else r.text for r in records]
+        out: list[np.ndarray] = []
+        for start in range(0, len(texts), self.batch_size):
+            states, mask = self.encoder.token_states(texts[start : start + self.batch_size])
+            for row, valid in zip(states.float().cpu().numpy(), mask.cpu().numpy()):
+                out.append(np.ascontiguousarray(row[: int(valid.sum())], dtype=np.float32))
+        return out
+
+
+def padding_pitfall(encoder: TextEncoder, texts: Sequence[str]) -> dict[str, Any]:
+    """What a naive mean over padded positions does to sentence embeddings.
+
+    Each text is padded to ``encoder.max_length`` tokens (as code padding to 128
+    does) and pooled twice: the mean over every position (padding included) and
+    the mask-aware mean over the real tokens.
+
+    Returns:
+        ``{"tokens": real tokens per text, "cosine_naive_vs_masked": per text,
+        "mean_pairwise_cosine": {"naive": ..., "masked": ...}}`` -- naive
+        embeddings of different texts are pulled together by the shared padding.
+    """
+    from course_lib.features.encoders import masked_pool
+
+    states, mask = encoder.token_states(list(texts), pad_to_max=True)
+    naive = torch.nn.functional.normalize(masked_pool(states, None, "mean"), dim=-1)
+    masked = torch.nn.functional.normalize(masked_pool(states, mask, "mean"), dim=-1)
+    off_diagonal = ~torch.eye(len(texts), dtype=torch.bool)
+
+    def pairwise(x: torch.Tensor) -> float:
+        return float((x @ x.T)[off_diagonal].mean()) if len(texts) > 1 else float("nan")
+
+    return {
+        "tokens": [int(n) for n in mask.sum(1)],
+        "cosine_naive_vs_masked": [float(c) for c in (naive * masked).sum(-1)],
+        "mean_pairwise_cosine": {"naive": pairwise(naive), "masked": pairwise(masked)},
+    }

@@ -6,6 +6,7 @@
 * :mod:`~course_lib.models.sequence` — sequence blocks of the MOSI/MOSEI lessons (Conv1D projection,
   crossmodal attention, LSTM encoder, attention pooling, regression head);
 * :mod:`~course_lib.models.mult` — MulT with per-user adapter tokens (lesson 06);
+* :mod:`~course_lib.models.mvsa` — text/image heads and concat, pooled-MHA and region-MHA fusions (lesson 07);
 * :mod:`~course_lib.models.baselines` — text-only LSTM and early-fusion LSTM baselines;
 * :mod:`~course_lib.models.seq2seq` — modality translation (encoder, attention decoder, cycle,
   hierarchical) with sentiment regressed from the encoder (lesson 09);

@@ -13,7 +13,7 @@ lessons) and a name::
 The course's own builders live in :mod:`course_lib.models.text`,
 :mod:`course_lib.models.audio`, :mod:`course_lib.models.fusion`,
 :mod:`course_lib.models.mult`, :mod:`course_lib.models.baselines` and
-:mod:`course_lib.models.seq2seq`; they are
+:mod:`course_lib.models.mvsa` (kind ``"mvsa"``), :mod:`course_lib.models.seq2seq`; they are
 imported the first time :func:`available` or :func:`build` is called.
 """
 
@@ -30,6 +30,7 @@ _BUILTIN_MODULES = (
     "course_lib.models.fusion",
     "course_lib.models.mult",
     "course_lib.models.baselines",
+    "course_lib.models.mvsa",
     "course_lib.models.seq2seq",
 )
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}

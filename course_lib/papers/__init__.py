@@ -1,7 +1,7 @@
 """The papers the course teaches, as data: their tables, configurations and claims.
 
 One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05,
-:mod:`course_lib.papers.lu` for lesson 06,
+:mod:`course_lib.papers.lu` for lesson 06, :mod:`course_lib.papers.alfano` for lesson 07,
 :mod:`course_lib.papers.pham` for lesson 09). A
 lesson compares its run with the paper through :func:`compare`, which returns
 the claim record every lesson stores under ``claims`` --
@@ -24,9 +24,9 @@ from course_lib.papers.base import (
 
 def papers() -> dict[str, Paper]:
     """Every paper of the course by key (for reports that group claims by paper)."""
-    from course_lib.papers import femia, lu, pham
+    from course_lib.papers import alfano, femia, lu, pham
 
-    return {paper.key: paper for paper in (femia.PAPER, lu.PAPER, pham.PAPER)}
+    return {paper.key: paper for paper in (femia.PAPER, lu.PAPER, alfano.PAPER, pham.PAPER)}
 
 
 __all__ = [

@@ -4,7 +4,9 @@
 * :mod:`course_lib.recipes.references` -- full-mode results shipped with the course, loaded
   instead of trained on request (:func:`reference`);
 * :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05);
-* :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06).
+* :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06);
+* :mod:`course_lib.recipes.mvsa` -- text + image fusion on MVSA, its sweep recipe and a saved
+  post predictor (lesson 07);
 * :mod:`course_lib.recipes.seq2seq` -- modality translation for sentiment on MOSI (lesson 09).
 """
 

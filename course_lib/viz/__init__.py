@@ -1,11 +1,13 @@
 """Figures of the course: audio views (``viz.audio``), result charts (``viz.results``) and the
-generated corpora's hidden world (``viz.corpus``).
+generated corpora's hidden world (``viz.corpus``), posts with images and attention over them
+(``viz.images``).
 
 Every function returns a matplotlib Figure (or draws into a given ``ax``).
 """
 
 from course_lib.viz.audio import plot_audio_overview, plot_chroma, plot_logmel, plot_mfcc, plot_waveform
 from course_lib.viz.corpus import plot_emotion_space
+from course_lib.viz.images import plot_post_grid, plot_region_attention
 from course_lib.viz.results import (
     per_class_table,
     plot_attention,
@@ -42,7 +44,9 @@ __all__ = [
     "plot_misclassified_turn",
     "plot_per_class_f1",
     "plot_per_class_vs_paper",
+    "plot_post_grid",
     "plot_prediction_shift",
+    "plot_region_attention",
     "plot_translation",
     "plot_user_deltas",
     "plot_waveform",

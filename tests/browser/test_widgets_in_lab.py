@@ -46,16 +46,16 @@ class WidgetCheck:
 
     Attributes:
         control: The description label of the dropdown to change.
-        choose: The option label to pick in it.
-        button: The text of the button that applies the change.
+        choose: The option label to pick in it, or its position (for data-dependent labels).
+        button: The text of the button that applies the change (None: the dropdown applies it).
         expect_status: A regular expression the status line must match after the change.
         shows: CSS selector of what the widget's output area must show after the change
             (``"img"``: a chart, present before the change too; ``"table"``: a table).
     """
 
     control: str
-    choose: str
-    button: str
+    choose: str | int
+    button: str | None
     expect_status: str
     shows: str = "img"
 
@@ -68,6 +68,9 @@ LESSONS: dict[str, WidgetCheck] = {
     ),
     "06_user_adapters": WidgetCheck(
         control="k", choose="3", button="fine-tune / show", expect_status=r"k=3,"
+    ),
+    "07_text_and_image": WidgetCheck(
+        control="post", choose=1, button=None, expect_status=r"post #\S+", shows="img"
     ),
     "09_modality_translation": WidgetCheck(
         control="variant",
@@ -252,8 +255,13 @@ def test_widget_in_jupyterlab(stem, lab, browser, screenshots, tmp_path):
         control.scroll_into_view_if_needed(timeout=10_000)
         page.screenshot(path=str(screenshots / f"{stem}_before.png"))
 
-        control.locator("select").select_option(label=check.choose, timeout=10_000)
-        panel.locator("button", has_text=check.button).click(timeout=10_000)
+        select = control.locator("select")
+        if isinstance(check.choose, int):
+            select.select_option(index=check.choose, timeout=10_000)
+        else:
+            select.select_option(label=check.choose, timeout=10_000)
+        if check.button is not None:
+            panel.locator("button", has_text=check.button).click(timeout=10_000)
         expect(status).to_have_text(re.compile(check.expect_status), timeout=UPDATE_TIMEOUT * 1000)
         expect(output.locator(check.shows).first).to_be_visible(timeout=30_000)
         page.wait_for_function(

@@ -343,3 +343,21 @@ def test_prior_sets_the_class_shares_after_cleaning(tmp_path):
     assert 0.52 < shares["default"]["positive"] < 0.67 and 0.06 < shares["default"]["neutral"] < 0.15
     assert 0.24 < shares["default"]["negative"] < 0.36
     assert shares["negative"]["negative"] > 0.52 and shares["negative"]["positive"] < 0.36
+
+
+def test_ground_truth_rows_and_shape_boxes(tmp_path):
+    write_mvsa_corpus(
+        tmp_path, "tiny", seed=2, progress=False, params=MVSAPreset(single_posts=12, multiple_posts=4)
+    )
+    truth = mvsa.read_ground_truth(tmp_path, "single")
+    assert truth is not None and len(truth) == 12
+    boxes = mvsa.shape_boxes(next(iter(truth.values())))
+    assert boxes and all(len(box) == 5 and 0 <= box[1] <= box[3] <= 127 for box in boxes)
+    assert mvsa.shape_boxes({"id": "1", "shapes": ""}) == []
+    with pytest.raises(mvsa.MVSAFormatError, match="post 7"):
+        mvsa.shape_boxes({"id": "7", "shapes": '[["sun", 1, 2]]'})
+    (tmp_path / "MVSA_Single" / mvsa.TRUTH_FILE).write_text("post,latent\n1,positive\n")
+    with pytest.raises(mvsa.MVSAFormatError, match="ground_truth.csv"):
+        mvsa.read_ground_truth(tmp_path, "single")
+    (tmp_path / "MVSA_Single" / mvsa.TRUTH_FILE).unlink()
+    assert mvsa.read_ground_truth(tmp_path, "single") is None  # the real release has none

@@ -136,3 +136,20 @@ def test_unknown_hub_model_fails_clearly_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(OSError, match="no-such-org/no-such-model.*HF_HUB_OFFLINE"):
         load_image_backbone("no-such-org/no-such-model")
+
+
+def test_efficientnet_regions_at_128_px_are_a_4x4_grid_whose_mean_is_the_pooled_vector(tmp_path):
+    from course_lib.features.encoders import ImageRegions, load_image_backbone
+
+    backbone = load_image_backbone(image_size=128)
+    paths = [_stripes(tmp_path / "h.png", True), _stripes(tmp_path / "v.png", False)]
+    batch = backbone.preprocess([load_image(p) for p in paths])
+    assert batch.shape == (2, 3, 128, 128)
+    with torch.inference_mode():
+        regions = backbone.regions(batch)
+        pooled = backbone(batch)
+    assert regions.shape == (2, 16, 1280)
+    torch.testing.assert_close(regions.mean(1), pooled)
+    items = ImageRegions(backbone)(paths)
+    assert len(items) == 2 and items[0].shape == (16, 1280) and items[0].dtype == np.float32
+    assert not np.allclose(items[0], items[1])

@@ -226,3 +226,25 @@ def test_unknown_share_of_a_vocabulary():
 )
 def test_lexicon_polarity_reads_the_words_with_negation(sentence, polarity):
     assert T.lexicon_polarity(sentence) == polarity
+
+
+def test_token_states_keep_real_tokens_and_their_mean_is_the_masked_mean(minilm):
+    from course_lib.features.text import TokenStates
+
+    texts = ["so happy today", "the weather report for tomorrow morning in the city"]
+    items = TokenStates(minilm)(texts)
+    lengths = [len(minilm.tokenizer(t)["input_ids"]) for t in texts]
+    assert [len(x) for x in items] == lengths
+    pooled = minilm.embed(texts, "mean", progress=False).numpy()
+    np.testing.assert_allclose(np.stack([x.mean(0) for x in items]), pooled, atol=1e-5)
+
+
+def test_padding_to_max_length_changes_a_naive_mean_but_not_the_masked_one(minilm):
+    from course_lib.features.encoders import masked_pool
+
+    states, mask = minilm.token_states(["so happy today"], pad_to_max=True)
+    assert states.shape[1] == minilm.max_length and int(mask.sum()) < minilm.max_length
+    naive, masked = masked_pool(states, None, "mean"), masked_pool(states, mask, "mean")
+    short_states, short_mask = minilm.token_states(["so happy today"])
+    torch.testing.assert_close(masked, masked_pool(short_states, short_mask, "mean"), atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(naive, masked, atol=1e-3)

@@ -25,7 +25,6 @@ validation weighted F1 (:func:`.linear.fit_linear_probe`).
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from course_lib.data import mvsa
 from course_lib.data.diagnostics.linear import fit_linear_probe
 from course_lib.data.records import MVSA_CLASSES, Post
 
-TRUTH_FILE = "ground_truth.csv"
+TRUTH_FILE = mvsa.TRUTH_FILE
 #: Side of the thumbnail the image statistics are computed on, and bins per histogram.
 THUMBNAIL = 32
 RGB_BINS = 4
@@ -52,11 +51,7 @@ def _round(value: float) -> float:
 
 def _truth(folder: Path) -> dict[str, dict[str, str]] | None:
     """The generator's ground-truth rows by post id, or None (real data)."""
-    path = folder / TRUTH_FILE
-    if not path.is_file():
-        return None
-    with open(path, encoding="utf-8", newline="") as handle:
-        return {row["id"]: row for row in csv.DictReader(handle)}
+    return mvsa.read_ground_truth(folder)
 
 
 def _shares(values: list[str], keys: tuple[str, ...]) -> dict[str, float]:

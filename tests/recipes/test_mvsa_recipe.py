@@ -1,0 +1,223 @@
+"""The lesson-07 recipe on a small generated MVSA tree: features, training, search hooks, saved predictor."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.course import check_claims
+from course_lib.data.synthetic.mvsa_gen import MVSAPreset, write_mvsa_corpus
+from course_lib.features.image import ImageDecodeError
+from course_lib.papers import alfano, papers
+from course_lib.recipes import mvsa as recipe
+from course_lib.recipes.base import compare_configs
+
+FAST = {"max_epochs": 2, "patience": 2, "hidden": 16, "embed_dim": 16, "num_heads": 2}
+
+
+@pytest.fixture(scope="module")
+def setting(tmp_path_factory):
+    root = tmp_path_factory.mktemp("mvsa")
+    params = MVSAPreset(single_posts=70, multiple_posts=10)
+    write_mvsa_corpus(root / "corpora", "tiny", seed=3, progress=False, params=params)
+    config = recipe.MVSAConfig(**FAST)
+    data = recipe.load_data(root / "corpora", config, root / "cache")
+    return root, config, data
+
+
+def test_features_splits_and_ground_truth(setting):
+    _, _, data = setting
+    ids = [{p.id for p in data.posts[s]} for s in recipe.SPLITS]
+    assert not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
+    for split in recipe.SPLITS:
+        n = len(data.posts[split])
+        assert data.text[split].shape == (n, 384) and data.image[split].shape == (n, 1280)
+        assert data.regions[split].shape == (n, 16, 1280)
+        assert data.tokens[split].shape[:2] == data.tokens_mask[split].shape
+        mask = data.tokens_mask[split][:, :, None]
+        np.testing.assert_allclose(
+            (data.tokens[split] * mask).sum(1) / mask.sum(1), data.text[split], rtol=1e-5, atol=1e-6
+        )
+        np.testing.assert_allclose(data.regions[split].mean(1), data.image[split], rtol=1e-5, atol=1e-6)
+    assert data.truth is not None and all(p.id in data.truth for p in data.posts["test"])
+    assert sum(sum(c.values()) for c in data.counts().values()) == data.report.kept
+
+
+def test_training_is_deterministic_and_scores_validation_then_test(setting):
+    _, config, data = setting
+    first = recipe.train(config.replace(model="region_mha"), data, seed=5)
+    again = recipe.train(config.replace(model="region_mha"), data, seed=5)
+    assert (first.y_pred == again.y_pred).all() and (first.val_pred == again.val_pred).all()
+    summary = first.summary()
+    assert {"val_weighted_f1", "test_weighted_f1", "test_f1_neutral", "seconds"} <= set(summary)
+    score, trial = recipe.objective(config, data, seed=5)
+    assert trial.y_pred is None and "test_weighted_f1" not in trial.summary()
+    assert score == pytest.approx(trial.val_weighted_f1)
+    with pytest.raises(RuntimeError, match="score_test"):
+        trial.metrics("test")
+    assert recipe.score_test(trial, data).y_pred.shape == (len(data.posts["test"]),)
+
+
+class _Trial:
+    """Stands in for an optuna trial: the first choice, the low end of each range."""
+
+    def __init__(self):
+        self.params = {}
+
+    def suggest_float(self, name, low, high, log=False):
+        self.params[name] = low
+        return low
+
+    def suggest_categorical(self, name, choices):
+        self.params[name] = choices[-1]
+        return choices[-1]
+
+    def suggest_int(self, name, low, high, step=1, log=False):
+        self.params[name] = low
+        return low
+
+
+def test_search_space_changes_only_the_searched_fields():
+    base = recipe.MVSAConfig(model="pooled_mha_residual")
+    trial = _Trial()
+    config = recipe.suggest_config(trial, base)
+    assert config.model == "pooled_mha_residual" and config.lr == 1e-4 and config.num_heads == 8
+    assert set(trial.params) == {"lr", "weight_decay", "hidden", "dropout", "num_heads", "batch_size"}
+
+
+def test_saved_predictor_round_trip_and_predict_post(setting, tmp_path):
+    _, config, data = setting
+    result = recipe.train(config.replace(model="region_mha"), data, seed=1)
+    folder = recipe.save_predictor(result, tmp_path / "model", data)
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "model.safetensors"]
+    predictor = recipe.load_predictor(folder)
+    batch = data.batch("test")
+    result.model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(predictor.model(batch), result.model(batch))
+    post = data.posts["test"][0]
+    out = predictor.predict_post(post.text, post.image_path)
+    assert out["label"] in alfano.CLASSES and abs(sum(out["probabilities"].values()) - 1) < 1e-5
+    assert out["region_attention"].shape == (16,)
+    cached = predictor.predict_batch(data.batch("test", [0]))
+    for c in alfano.CLASSES:  # features computed afresh match the cached ones
+        assert out["probabilities"][c] == pytest.approx(cached["probabilities"][c], abs=1e-3)
+
+
+def test_predict_post_names_a_broken_or_missing_image(setting, tmp_path):
+    _, config, data = setting
+    predictor = recipe.load_predictor(
+        recipe.save_predictor(recipe.train(config, data, seed=1), tmp_path / "m", data)
+    )
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(data.posts["train"][0].image_path.read_bytes()[:200])
+    with pytest.raises(ImageDecodeError, match="broken.jpg"):
+        predictor.predict_post("so happy", broken)
+    with pytest.raises(ImageDecodeError, match="missing.jpg"):
+        predictor.predict_post("so happy", tmp_path / "missing.jpg")
+    with pytest.raises(TypeError, match="string"):
+        predictor.predict_post(None, data.posts["train"][0].image_path)
+
+
+def test_load_predictor_names_a_bad_folder(setting, tmp_path):
+    _, config, data = setting
+    folder = recipe.save_predictor(recipe.train(config, data, seed=1), tmp_path / "m", data)
+    with pytest.raises(recipe.PredictorError, match="config.json"):
+        recipe.load_predictor(tmp_path / "nowhere")
+    meta = json.loads((folder / "config.json").read_text())
+    meta["config"]["hidden"] = 32  # the weights no longer fit
+    (folder / "config.json").write_text(json.dumps(meta))
+    with pytest.raises(recipe.PredictorError, match="model.safetensors"):
+        recipe.load_predictor(folder)
+    (folder / "config.json").write_text("{not json")
+    with pytest.raises(recipe.PredictorError, match="config.json"):
+        recipe.load_predictor(folder)
+
+
+def test_region_mass_of_uniform_attention_is_chance(setting):
+    _, _, data = setting
+    posts = data.posts["test"]
+    uniform = np.full((len(posts), 16), 1 / 16)
+    mass = recipe.region_mass(uniform, posts, data.truth)
+    assert len(mass["ids"]) > 0
+    np.testing.assert_allclose(mass["mass"], mass["chance"])
+    assert recipe.grid_cells(4)[5] == (32, 32, 63, 63)
+    focused = np.zeros((1, 16))
+    focused[0, 0] = 1.0  # all mass on the top-left cell
+    row = {"id": "x", "shapes": json.dumps([["sun", 0, 0, 10, 10]])}
+    one = recipe.region_mass(focused, [data.posts["test"][0]], {data.posts["test"][0].id: row})
+    assert one["mass"][0] == 1.0 and one["chance"][0] == pytest.approx(1 / 16)
+
+
+def test_claims_are_well_formed_and_the_paper_is_registered(setting):
+    _, config, data = setting
+    configs = {name: config.replace(model=name) for name in ("text", "image", "concat", "pooled_mha")}
+    configs["concat (linear probe)"] = config.replace(hidden=0)
+    comparison = compare_configs(configs, lambda c, s: recipe.train(c, data, s), seeds=(1, 2))
+    winner = recipe.train(config, data, seed=9)
+    claims = recipe.paper_claims(comparison, "concat", search=(winner, "concat"), n_resamples=50)
+    assert not check_claims(claims) and len(claims) == 7
+    assert {c["paper_key"] for c in claims} == {"alfano"}
+    table = recipe.per_class_table(comparison, ["concat"])
+    assert table.iloc[0]["positive"] == 0.81 and table.loc["concat", "weighted_f1"] == pytest.approx(
+        comparison.mean("concat", "weighted_f1", "test")
+    )
+    assert "alfano" in papers()
+
+
+def test_predict_command_prints_the_label_and_names_a_broken_image(setting, tmp_path, capsys):
+    from course_lib.__main__ import main
+
+    _, config, data = setting
+    folder = recipe.save_predictor(recipe.train(config, data, seed=1), tmp_path / "mvsa_region_mha", data)
+    post = data.posts["test"][0]
+    where = ["--models-dir", str(tmp_path)]
+    assert main(["predict", "--text", post.text, "--image", str(post.image_path), *where]) == 0
+    printed = capsys.readouterr().out
+    expected = recipe.load_predictor(folder).predict_post(post.text, post.image_path)
+    assert (
+        f"prediction: {expected['label']} (p={expected['probabilities'][expected['label']]:.2f})" in printed
+    )
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    assert main(["predict", "--text", "hi", "--image", str(empty), *where]) == 2
+    assert "empty.jpg" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "predict",
+                "--text",
+                "hi",
+                "--image",
+                str(empty),
+                "--audio",
+                "a.wav",
+                *where,
+                "--model",
+                "mvsa_region_mha",
+            ]
+        )
+        == 2
+    )
+    assert "not audio" in capsys.readouterr().err
+
+
+def test_a_small_sweep_and_its_selection_curve(setting, tmp_path):
+    import optuna
+
+    from course_lib.training import sweep
+
+    _, _, data = setting
+    url = f"sqlite:///{tmp_path / 'sweeps.db'}"
+    found = sweep.run_sweep(recipe.SWEEP, "s", 2, storage=url, smoke=True, data=data, score_test=False)
+    trials = optuna.load_study(study_name="s", storage=url).trials
+    curve, winner = recipe.selection_curve(trials, data, True, 42)
+    assert list(curve.index) == [1, 2] and curve["val_weighted_f1"].is_monotonic_increasing
+    assert curve["val_weighted_f1"].iloc[-1] == pytest.approx(found.best_value)
+    assert winner.val_weighted_f1 == pytest.approx(found.best_value)  # the rerun reproduces the trial
+    assert curve["test_weighted_f1"].iloc[-1] == pytest.approx(winner.metrics("test")["weighted_f1"])
+    explained = recipe.explain_post({"winner": winner.model}, data.batch("test", [0]))
+    assert set(explained["models"]["winner"]) == set(alfano.CLASSES) and explained["attention"] is None
