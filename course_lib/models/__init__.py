@@ -7,6 +7,8 @@
   crossmodal attention, LSTM encoder, attention pooling, regression head);
 * :mod:`~course_lib.models.mult` — MulT with per-user adapter tokens (lesson 06);
 * :mod:`~course_lib.models.baselines` — text-only LSTM and early-fusion LSTM baselines;
+* :mod:`~course_lib.models.selfmm` — Self-MM with its unimodal label generation (ULGM) and the
+  text-guided two-stage fusion, plus the early-fusion CNN in ``baselines`` (lesson 08);
 * :mod:`~course_lib.models.conversation` — the utterance classifier and the conversational model;
 * :mod:`~course_lib.models.registry` — ``available(kind)`` / ``build(kind, name, **kwargs)``.
 

@@ -29,6 +29,7 @@ _BUILTIN_MODULES = (
     "course_lib.models.fusion",
     "course_lib.models.mult",
     "course_lib.models.baselines",
+    "course_lib.models.selfmm",
 )
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 
