@@ -1,7 +1,7 @@
 """The papers the course teaches, as data: their tables, configurations and claims.
 
 One module per paper (:mod:`course_lib.papers.femia` for lessons 01-05,
-:mod:`course_lib.papers.lu` for lesson 06). A
+:mod:`course_lib.papers.lu` for lesson 06, :mod:`course_lib.papers.luo` for lesson 08). A
 lesson compares its run with the paper through :func:`compare`, which returns
 the claim record every lesson stores under ``claims`` --
 ``{"claim", "paper", "observed", "ci_low", "ci_high", "verdict", ...}`` -- and
@@ -23,9 +23,9 @@ from course_lib.papers.base import (
 
 def papers() -> dict[str, Paper]:
     """Every paper of the course by key (for reports that group claims by paper)."""
-    from course_lib.papers import femia, lu
+    from course_lib.papers import femia, lu, luo
 
-    return {paper.key: paper for paper in (femia.PAPER, lu.PAPER)}
+    return {paper.key: paper for paper in (femia.PAPER, lu.PAPER, luo.PAPER)}
 
 
 __all__ = [
