@@ -202,7 +202,7 @@ COURSE_QUESTIONS: dict[str, Claim] = {
     "generated_labels_track_truth": Claim(
         "generated_labels_track_truth",
         "(course question) ULGM's generated labels correlate better with the true unimodal sentiment "
-        "than the trivial y_s = y_m does (corr(generated) - corr(y_m), mean over T, A, V > 0)",
+        "than the trivial y_s = y_m does (corr(generated y_s, true y_s) - corr(y_m, true y_s) > 0)",
         "course (generator ground truth; Self-MM's Section 'unimodal label generation')",
         "greater",
     ),
