@@ -4,6 +4,7 @@ Commands:
     data make|info   generate the embedded corpora / describe a corpus folder
     bench ...        benchmark scripts that print figures
     course run       execute the notebooks headlessly and write the report
+    sweep RECIPE     search a lesson's hyper-parameters with Optuna
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "data": "course_lib.data.cli",
     "bench": "course_lib.bench",
     "course": "course_lib.course",
+    "sweep": "course_lib.training.sweep",
 }
 
 
