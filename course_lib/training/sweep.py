@@ -39,7 +39,9 @@ from typing import Any
 import numpy as np
 
 #: Sweep recipe name -> ``"module:attribute"`` of its :class:`SweepRecipe` (imported when used).
-SWEEPS: dict[str, str] = {}
+SWEEPS: dict[str, str] = {
+    "selfmm": "course_lib.recipes.selfmm:SWEEP",
+}
 
 DIRECTIONS = ("maximize", "minimize")
 

@@ -177,3 +177,15 @@ def test_suggest_config_and_objective(setting):
     assert (drawn.batch_size, drawn.lr, drawn.hidden, drawn.model) == (16, 5e-5, 64, "text_guided")
     value = recipe.objective(drawn, data, seed=1)
     assert value == pytest.approx(recipe.train(drawn, data, seed=1).val["mae"])
+
+
+def test_registered_sweep_runs_a_seeded_study(setting, tmp_path):
+    from course_lib.training import sweep
+
+    _, data = setting
+    assert sweep.resolve_recipe("selfmm") is recipe.SWEEP
+    storage = f"sqlite:///{tmp_path / 'sweeps.db'}"
+    result = sweep.run_sweep("selfmm", "l08", trials=2, storage=storage, smoke=True, data=data)
+    assert len(result.trials) == 2 and set(result.best_params) == {"batch_size", "lr", "text_lr", "hidden"}
+    assert result.best_value == pytest.approx(result.rerun_value) and "test_mae" in result.test
+    assert result.best_value == pytest.approx(min(result.trials["value"]))
