@@ -4,7 +4,8 @@
 * :mod:`course_lib.recipes.references` -- full-mode results shipped with the course, loaded
   instead of trained on request (:func:`reference`);
 * :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05);
-* :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06).
+* :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06);
+* :mod:`course_lib.recipes.selfmm` -- Self-MM, its baselines and a text-guided fusion on MOSEI (lesson 08).
 """
 
 from course_lib.recipes.base import (

@@ -569,5 +569,6 @@ def plot_label_trajectories(
     ax.set_xlim(-0.2, max(len(np.asarray(v)) for v in trajectories.values()) - 0.8)
     ax.legend(fontsize=8, ncol=2)
     ax.grid(alpha=0.3)
-    ax.set_title(title or f"generated labels of training clip {clip} (dotted: true sentiments)", fontsize=9)
+    text = title or f"generated labels of training clip {clip} (dotted: true sentiments)"
+    ax.set_title(text.replace("$", r"\$"), fontsize=9)  # MMSA clip ids hold "$_$"
     return _release(fig, owned)
