@@ -168,8 +168,12 @@ def test_single_task_objective_ignores_the_unimodal_heads():
     model = SelfMM(DIMS, text_out=8, fusion_dim=8, post_dims={"T": 4, "A": 4, "V": 4})
     ulgm = ULGM([1.0, -2.0, 0.5], model.feature_dims, tasks=("M",))
     ulgm.labels["T"][:] = 3.0  # a large gap: non-zero weights, but T is not a task
-    loss, logs = ulgm.objective(model(_batch()), _batch())
+    outputs = model(_batch())
+    loss, logs = ulgm.objective(outputs, _batch())
     assert set(logs) == {"loss_M"}
+    assert loss.item() == pytest.approx(
+        torch.mean(torch.abs(outputs["prediction"] - _batch()["label"])).item()
+    )
 
 
 # --------------------------------------------------------------------------- with the Trainer
