@@ -606,8 +606,19 @@ def sweep_table(
     values: Sequence[str] | None = None,
     jobs: int | str | None = 1,
     device: Any = "cpu",
+    known: dict[tuple[SelfMMConfig, int], RunResult] | None = None,
 ) -> tuple[pd.DataFrame, Comparison]:
     """One of Tables 3-5: the text-guided model at each value of one axis, over seeds.
+
+    Args:
+        base: The chosen point the axis varies around.
+        data: The lesson's data.
+        axis: A key of :data:`AXES`.
+        seeds: Training seeds of every value.
+        values: The axis's values to run (default: all).
+        jobs, device: See :func:`course_lib.recipes.base.compare_configs`.
+        known: Runs already trained, ``{(config, seed): result}`` (e.g. the chosen point,
+            shared by the three tables); runs trained here are added to it.
 
     Returns:
         ``(table, comparison)``: per value, our validation and test MAE and Corr as mean ± std
@@ -616,11 +627,19 @@ def sweep_table(
     """
     if axis not in AXES:
         raise KeyError(f"unknown sweep {axis!r}; sweeps: {list(AXES)}")
+    known = {} if known is None else known
     chosen_values = list(values) if values is not None else list(AXES[axis])
     configs = {v: base.replace(**AXES[axis][v]) for v in chosen_values}
-    comparison = compare_configs(
-        configs, lambda c, s: train(c, data, s, device), seeds, jobs=jobs, device=device
-    )
+    missing = {v: c for v, c in configs.items() if any((c, s) not in known for s in seeds)}
+    if missing:
+        fresh = compare_configs(
+            missing, lambda c, s: train(c, data, s, device), seeds, jobs=jobs, device=device
+        )
+        for value, results in fresh.runs.items():
+            known.update({(configs[value], r.seed): r for r in results})
+    runs = {v: [known[(c, s)] for s in seeds] for v, c in configs.items()}
+    summaries = {v: summarize({r.seed: r.summary() for r in rs}) for v, rs in runs.items()}
+    comparison = Comparison(runs, summaries, {v: 0.0 for v in runs})
     best = min(chosen_values, key=lambda v: comparison.mean(v, "mae", "valid"))
     paper_rows = list(_PAPER_SWEEP_TABLES[axis].rows)
     rows = {}

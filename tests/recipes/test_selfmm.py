@@ -145,8 +145,13 @@ def test_table6_claims_and_sweep(setting):
     claims = recipe.paper_claims(comparison, ablation, ulgm, data, n_resamples=50)
     assert not check_claims(claims)
     assert len(claims) == 6 + 3 + 3
-    frame, sweep = recipe.sweep_table(config.text_guided(), data, "hidden", seeds=(1,), values=["128", "64"])
+    known = {}
+    guided = configs["text-guided"]
+    frame, sweep = recipe.sweep_table(guided, data, "hidden", (1,), ["128", "64"], known=known)
     assert list(frame.index) == ["128", "64"] and frame["chosen (validation)"].tolist().count("*") == 1
+    assert len(known) == 2
+    _, again = recipe.sweep_table(guided, data, "hidden", (1,), ["64"], known=known)
+    assert again.runs["64"][0] is sweep.runs["64"][0], "a known run is not trained again"
     assert set(recipe.sweep_record(sweep)) == {"128", "64"}
 
 
