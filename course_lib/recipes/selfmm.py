@@ -643,7 +643,7 @@ def sweep_table(
     best = min(chosen_values, key=lambda v: comparison.mean(v, "mae", "valid"))
     paper_rows = list(_PAPER_SWEEP_TABLES[axis].rows)
     rows = {}
-    for position, value in enumerate(chosen_values):
+    for value in chosen_values:
         summary = comparison.summaries[value]
         paper_row = _PAPER_SWEEP_TABLES[axis].row(paper_rows[list(AXES[axis]).index(value)])
         rows[value] = {
@@ -653,10 +653,22 @@ def sweep_table(
             "paper MAE": paper_row["mae"],
             "paper Corr": paper_row["corr"],
             "chosen (validation)": "*" if value == best else "",
+            "vs chosen (validation)": _versus(comparison.summaries[best], summary, len(seeds)),
         }
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = axis
     return frame, comparison
+
+
+def _versus(chosen: Mapping[str, Any], other: Mapping[str, Any], seeds: int) -> str:
+    """How far a value's mean validation MAE is from the chosen one's, against twice their seed spread."""
+    gap = other["mean"]["val_mae"] - chosen["mean"]["val_mae"]
+    if gap == 0:
+        return ""
+    if seeds < 2:
+        return f"{gap:+.3f} (one seed: noise unknown)"
+    noise = 2 * float(np.hypot(chosen["std"]["val_mae"], other["std"]["val_mae"]))
+    return f"{gap:+.3f} ({'inside' if abs(gap) <= noise else 'outside'} seed noise {noise:.3f})"
 
 
 def sweep_record(comparison: Comparison) -> dict[str, dict[str, float]]:

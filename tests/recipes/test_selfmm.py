@@ -150,6 +150,7 @@ def test_table6_claims_and_sweep(setting):
     frame, sweep = recipe.sweep_table(guided, data, "hidden", (1,), ["128", "64"], known=known)
     assert list(frame.index) == ["128", "64"] and frame["chosen (validation)"].tolist().count("*") == 1
     assert len(known) == 2
+    assert "one seed: noise unknown" in "".join(frame["vs chosen (validation)"])
     _, again = recipe.sweep_table(guided, data, "hidden", (1,), ["64"], known=known)
     assert again.runs["64"][0] is sweep.runs["64"][0], "a known run is not trained again"
     assert set(recipe.sweep_record(sweep)) == {"128", "64"}
@@ -172,6 +173,15 @@ class _Trial:
     def suggest_int(self, name, low, high, step=1, log=False):
         self.asked.append(name)
         return low
+
+
+def test_versus_says_when_a_gap_is_inside_the_seed_noise():
+    chosen = {"mean": {"val_mae": 0.50}, "std": {"val_mae": 0.01}}
+    close = {"mean": {"val_mae": 0.52}, "std": {"val_mae": 0.01}}
+    far = {"mean": {"val_mae": 0.60}, "std": {"val_mae": 0.01}}
+    assert recipe._versus(chosen, close, 2) == "+0.020 (inside seed noise 0.028)"
+    assert recipe._versus(chosen, far, 2).endswith("(outside seed noise 0.028)")
+    assert recipe._versus(chosen, chosen, 2) == ""
 
 
 def test_suggest_config_and_objective(setting):
