@@ -545,10 +545,11 @@ def label_movement(ulgm: ULGM, data: SelfMMData) -> pd.DataFrame:
 
 def movers(ulgm: ULGM, data: SelfMMData, top: int = 5) -> pd.DataFrame:
     """The training clips whose generated labels moved furthest from ``y_m`` (summed over T, A, V)."""
-    truth = _train_truth(data)
-    frame = pd.DataFrame({f"y_{s}": ulgm.labels[s].numpy() for s in ("M", *UNIMODAL)}, index=truth.index)
+    ids = [s.id for s in data.samples("train")]
+    frame = pd.DataFrame({f"y_{s}": ulgm.labels[s].numpy() for s in ("M", *UNIMODAL)}, index=ids)
     frame["moved"] = sum(np.abs(frame[f"y_{s}"] - frame["y_M"]) for s in UNIMODAL)
-    frame = frame.join(truth)
+    if data.truth:  # real data has no ground truth: the generated labels only
+        frame = frame.join(_train_truth(data))
     return frame.sort_values("moved", ascending=False).head(top)
 
 
