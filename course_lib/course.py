@@ -12,11 +12,16 @@ A notebook declares what its results must look like in its metadata::
 
 Each key must be present in the recorded results and lie within ``[low, high]``
 (``null`` = unbounded); a ``true``/string value must be equal.
+
+The report shows each lesson's key figures as thumbnails: the PNG outputs of the
+code cells tagged ``key-figure`` (or, when no cell is tagged, the first
+:data:`KEY_FIGURES` figures), saved next to the report under ``figures/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import html
 import json
@@ -36,6 +41,10 @@ from course_lib.runtime import repo_root, resolve_data_dir, resolve_mode
 
 NOTEBOOK_NAME = re.compile(r"^\d{2}_[a-z0-9]+(?:_[a-z0-9]+)*\.ipynb$")
 KERNEL_NAME = "course-lib"
+
+#: Figures per notebook shown in the report when none of its cells is tagged ``key-figure``.
+KEY_FIGURES = 2
+KEY_FIGURE_TAG = "key-figure"
 
 #: Default time limit of one notebook run, in seconds, per mode.
 TIMEOUTS: dict[str, float] = {"smoke": 600, "full": 6 * 3600}
@@ -123,13 +132,46 @@ def check_claims(records: Any, key: str = "claims") -> list[str]:
     return problems
 
 
+#: The expectation value that asks for a list of leaderboard records.
+LEADERBOARD_RECORDS = "leaderboard records"
+#: Keys of a leaderboard record (see :meth:`course_lib.recipes.leaderboard.Leaderboard.records`).
+LEADERBOARD_KEYS = ("method", "lesson", "task", "difference", "ci_low", "ci_high", "verdict")
+LEADERBOARD_VERDICTS = ("reference", "better", "worse", "not distinguishable")
+
+
+def check_leaderboard(records: Any, key: str = "leaderboard") -> list[str]:
+    """Problems of recorded leaderboard rows: each needs :data:`LEADERBOARD_KEYS`, an interval and a verdict."""
+    if not isinstance(records, list) or not records:
+        return [f"result {key!r} must be a non-empty list of leaderboard records"]
+    problems = []
+    for index, record in enumerate(records):
+        missing = [k for k in LEADERBOARD_KEYS if not isinstance(record, dict) or k not in record]
+        if missing:
+            problems.append(f"{key}[{index}] lacks {missing}")
+            continue
+        name = record["method"]
+        if not all(isinstance(record[k], (int, float)) for k in ("difference", "ci_low", "ci_high")):
+            problems.append(f"{key}[{index}] ({name!r}): difference and interval must be numbers")
+        elif record["ci_low"] > record["ci_high"]:
+            problems.append(f"{key}[{index}] ({name!r}): ci_low above ci_high")
+        if record["verdict"] not in LEADERBOARD_VERDICTS:
+            problems.append(f"{key}[{index}] ({name!r}): unknown verdict {record['verdict']!r}")
+    tasks = {record["task"] for record in records if isinstance(record, dict) and "task" in record}
+    for task in tasks:
+        references = [r for r in records if isinstance(r, dict) and r.get("task") == task]
+        if sum(r.get("verdict") == "reference" for r in references) != 1:
+            problems.append(f"{key}: task {task!r} needs exactly one reference row")
+    return problems
+
+
 def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -> list[str]:
     """Compare recorded results with a notebook's declared expectations.
 
     Args:
         expects: Result key (dots reach into nested dicts) -> ``[low, high]``
             range (either end may be None), :data:`CLAIM_RECORDS` (a non-empty
-            list of claim records, see :func:`check_claims`) or an exact value.
+            list of claim records, see :func:`check_claims`), :data:`LEADERBOARD_RECORDS`
+            (see :func:`check_leaderboard`) or an exact value.
         results: The ``results`` mapping the notebook recorded.
 
     Returns:
@@ -144,6 +186,8 @@ def check_expectations(expects: Mapping[str, Any], results: Mapping[str, Any]) -
             continue
         if expected == CLAIM_RECORDS:
             problems.extend(check_claims(value, key))
+        elif expected == LEADERBOARD_RECORDS:
+            problems.extend(check_leaderboard(value, key))
         elif isinstance(expected, list) and len(expected) == 2:
             low, high = expected
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -388,8 +432,62 @@ def render_scorecard(runs: list[NotebookRun]) -> str:
     return "\n".join(parts)
 
 
-def render_report(runs: list[NotebookRun], mode: str, total_seconds: float) -> str:
-    """An HTML page summarising a course run: the notebooks, then the reproduction scorecard."""
+def key_figures(executed: Path, limit: int = KEY_FIGURES) -> list[bytes]:
+    """The PNG figures of an executed notebook's ``key-figure`` cells (else its first ``limit`` figures)."""
+    try:
+        cells = json.loads(Path(executed).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return []
+    tagged = [c for c in cells if KEY_FIGURE_TAG in c.get("metadata", {}).get("tags", [])]
+    pngs = [
+        base64.b64decode(output["data"]["image/png"])
+        for cell in (tagged or cells)
+        if cell.get("cell_type") == "code"
+        for output in cell.get("outputs", [])
+        if "image/png" in output.get("data", {})
+    ]
+    return pngs if tagged else pngs[:limit]
+
+
+def save_key_figures(runs: list[NotebookRun], out_dir: Path) -> dict[str, list[str]]:
+    """Write every run's key figures to ``out_dir/figures/`` -> ``{notebook: [paths relative to out_dir]}``."""
+    folder = out_dir / "figures"
+    figures: dict[str, list[str]] = {}
+    for run in runs:
+        for index, png in enumerate(key_figures(Path(run.output)) if run.output else []):
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{Path(run.notebook).stem}_{index + 1}.png"
+            (folder / name).write_bytes(png)
+            figures.setdefault(run.notebook, []).append(f"figures/{name}")
+    return figures
+
+
+def render_figures(figures: Mapping[str, list[str]]) -> str:
+    """Thumbnails of each lesson's key figures, each a link to the full-size image."""
+    if not figures:
+        return "<p>No figures were kept in this run.</p>"
+    parts = []
+    for notebook, paths in figures.items():
+        images = "".join(
+            f"<a href='{html.escape(path)}'><img src='{html.escape(path)}' alt='{html.escape(notebook)} "
+            f"figure {index + 1}' loading='lazy'></a>"
+            for index, path in enumerate(paths)
+        )
+        parts.append(f"<div class='lesson'><h3>{html.escape(notebook)}</h3>{images}</div>")
+    return f"<div class='figures'>{''.join(parts)}</div>"
+
+
+def render_report(
+    runs: list[NotebookRun], mode: str, total_seconds: float, figures: Mapping[str, list[str]] | None = None
+) -> str:
+    """An HTML page summarising a course run: the notebooks, the reproduction scorecard, key figures.
+
+    Args:
+        runs: The notebook runs, in order.
+        mode: The mode they ran in.
+        total_seconds: Wall time of the whole run.
+        figures: ``{notebook: [image paths relative to the report]}`` (:func:`save_key_figures`).
+    """
     passed = sum(run.ok for run in runs)
     rows = []
     for run in runs:
@@ -416,6 +514,10 @@ td.verdict {{ font-weight: 600; white-space: nowrap; }}
 td.holds {{ color: #1a7f37; }} td.does-not-hold {{ color: #cf222e; }}
 td.inconclusive {{ color: #6e7781; }} td.consistent {{ color: #0969da; }}
 pre {{ white-space: pre-wrap; max-width: 60em; }}
+.figures {{ display: flex; flex-wrap: wrap; gap: 1em; }}
+.figures .lesson {{ border: 1px solid #ddd; padding: .5em; }}
+.figures h3 {{ margin: 0 0 .4em; font-size: 1em; }}
+.figures img {{ height: 160px; margin-right: .4em; border: 1px solid #eee; }}
 </style></head><body>
 <h1>Course run report</h1>
 <p>Mode <b>{html.escape(mode)}</b>: {passed} of {len(runs)} notebooks passed in {total_seconds:.1f} s
@@ -430,6 +532,8 @@ pre {{ white-space: pre-wrap; max-width: 60em; }}
 seeds), the 95% paired bootstrap interval of our value, and the verdict that interval supports.
 In smoke mode the models are tiny and most verdicts are "inconclusive"; read a full-mode report.</p>
 {render_scorecard(runs)}
+<h2>Key figures</h2>
+{render_figures(figures or {})}
 </body></html>
 """
 
@@ -468,7 +572,8 @@ def run_course(
             print(f"    {problem}", flush=True)
         runs.append(run)
     total = time.perf_counter() - started
-    (out_dir / "report.html").write_text(render_report(runs, mode, total), encoding="utf-8")
+    figures = save_key_figures(runs, out_dir)
+    (out_dir / "report.html").write_text(render_report(runs, mode, total, figures), encoding="utf-8")
     (out_dir / "report.json").write_text(
         json.dumps(
             {"mode": mode, "seconds": round(total, 1), "notebooks": [asdict(r) for r in runs]}, indent=2

@@ -2,14 +2,18 @@
 
 * :func:`parameter_table` -- parameters per block (trainable and frozen);
 * :func:`trace_shapes` -- push one batch through the model and list, in call
-  order, the output shape of every block (forward hooks, no change to the model).
+  order, the output shape of every block (forward hooks, no change to the model);
+* :func:`modality_reliance` -- how much a trained multimodal model's score drops
+  when one modality's inputs are shuffled across the items (permutation importance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
@@ -90,3 +94,89 @@ def trace_shapes(model: nn.Module, batch: Mapping[str, Any], depth: int = 2) -> 
         {"block": "(model)", "type": type(model).__name__, "input": _shape(inputs), "output": _shape(output)}
     )
     return pd.DataFrame(rows)
+
+
+def _modality_keys(batch: Mapping[str, Any], modality: str) -> list[str]:
+    return [key for key in batch if key == modality or key.startswith(f"{modality}_")]
+
+
+def shuffle_modality(batch: Mapping[str, Any], modality: str, generator: torch.Generator) -> dict[str, Any]:
+    """A copy of ``batch`` whose ``modality`` inputs (and their lengths / masks) are shuffled across rows.
+
+    Rows are only exchanged with rows of the same turn ``mask`` (windows with the
+    same real turns), so every window stays well formed; labels and the other
+    modalities keep their place.
+
+    Shape:
+        ``batch[modality]`` ``(B, ...)`` -> the same shape, rows permuted.
+    """
+    rows = batch[modality].shape[0]
+    order = torch.arange(rows)
+    patterns = batch["mask"].reshape(rows, -1).tolist() if "mask" in batch else [[]] * rows
+    groups: dict[tuple, list[int]] = {}
+    for row, pattern in enumerate(patterns):
+        groups.setdefault(tuple(pattern), []).append(row)
+    for members in groups.values():
+        members_t = torch.tensor(members)
+        order[members_t] = members_t[torch.randperm(len(members), generator=generator)]
+    shuffled = dict(batch)
+    for key in _modality_keys(batch, modality):
+        shuffled[key] = batch[key][order.to(batch[key].device)]
+    return shuffled
+
+
+@torch.no_grad()
+def _predicted(model: nn.Module, batches: Sequence[Mapping[str, Any]], change: Callable | None) -> np.ndarray:
+    outputs = [model(change(batch) if change else batch) for batch in batches]
+    return torch.cat([output.argmax(dim=-1).cpu() for output in outputs]).numpy()
+
+
+def modality_reliance(
+    model: nn.Module,
+    batches: Iterable[Mapping[str, Any]],
+    modalities: Sequence[str],
+    score: Callable[[np.ndarray, np.ndarray], float],
+    label_key: str = "label",
+    repeats: int = 5,
+    seed: int = 0,
+) -> Any:
+    """Score a trained classifier intact and with each modality shuffled across the items.
+
+    A modality the model relies on costs a large drop when its inputs are
+    shuffled (they then belong to other items); one it ignores costs nothing.
+
+    Args:
+        model: A classifier taking a batch dict and returning logits ``(B, C)``.
+        batches: The evaluation batches (in a fixed order).
+        modalities: The batch keys to shuffle, one at a time.
+        score: ``(y_true, y_pred) -> float``, e.g. weighted F1.
+        label_key: The batch key of the targets.
+        repeats: Shuffles averaged per modality.
+        seed: Seed of the shuffles.
+
+    Returns:
+        A pandas table indexed by ``intact`` and ``<modality> shuffled``, with
+        ``score`` (mean over the shuffles), ``score_std`` and ``drop`` (intact - shuffled).
+    """
+    import pandas as pd
+
+    batches = list(batches)
+    y_true = torch.cat([torch.as_tensor(batch[label_key]).cpu() for batch in batches]).numpy()
+    was_training = model.training
+    model.eval()
+    try:
+        intact = score(y_true, _predicted(model, batches, None))
+        rows = {"intact": {"score": intact, "score_std": 0.0, "drop": 0.0}}
+        for modality in modalities:
+            generator = torch.Generator().manual_seed(seed)
+            change = functools.partial(shuffle_modality, modality=modality, generator=generator)
+            scores = [score(y_true, _predicted(model, batches, change)) for _ in range(repeats)]
+            mean = float(np.mean(scores))
+            rows[f"{modality} shuffled"] = {
+                "score": mean,
+                "score_std": float(np.std(scores)),
+                "drop": intact - mean,
+            }
+    finally:
+        model.train(was_training)
+    return pd.DataFrame.from_dict(rows, orient="index")

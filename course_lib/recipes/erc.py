@@ -1051,6 +1051,28 @@ def trained_model(result: ERCResult, data: ERCData, device: str | torch.device =
     return result.model
 
 
+def modality_reliance(result: ERCResult, data: ERCData, repeats: int = 5, seed: int = 0) -> Any:
+    """Test weighted F1 of a trained run intact and with each modality shuffled across the test turns.
+
+    See :func:`course_lib.models.inspect.modality_reliance`; a loaded result is
+    trained again first (:func:`trained_model`).
+    """
+    from course_lib.models.inspect import modality_reliance as reliance
+
+    model = trained_model(result, data).to("cpu")
+    features = data.features_for(result.config)
+    dataset, _ = _dataset(result.config, data, "test", features)
+    batches = DataLoader(dataset, batch_size=result.config.batch_size, collate_fn=dataset.collate)
+    return reliance(
+        model,
+        batches,
+        result.config.modalities,
+        lambda y_true, y_pred: course_metrics.weighted_f1(y_true, y_pred, data.classes),
+        repeats=repeats,
+        seed=seed,
+    )
+
+
 def results_table(
     comparison: Comparison | Mapping[str, Mapping[str, Any]],
     classes: Sequence[str] = IEMOCAP_CLASSES,

@@ -7,7 +7,7 @@ import torch
 from course_lib.models.audio import SimpleAudioEmbedder
 from course_lib.models.conversation import ConversationalModel
 from course_lib.models.fusion import AddFusion
-from course_lib.models.inspect import parameter_table, trace_shapes
+from course_lib.models.inspect import modality_reliance, parameter_table, shuffle_modality, trace_shapes
 from course_lib.models.text import BiLSTMTextEmbedder
 
 
@@ -46,3 +46,48 @@ def test_trace_shapes_follows_one_batch_through_the_model():
     assert shapes["head"] == "(2, 6)" and shapes["(model)"] == "(2, 6)"
     assert shapes["lstm"].startswith("packed")
     assert model.training, "the model's mode is restored"
+
+
+class _TextOnly(torch.nn.Module):
+    """Logits from the text input alone (the audio input is read and ignored)."""
+
+    def forward(self, batch):
+        _ = batch["audio"].sum()
+        return torch.nn.functional.one_hot(batch["text"][:, -1, 0] % 3, 3).float()
+
+
+def test_shuffle_modality_permutes_rows_within_a_mask_pattern_and_keeps_the_rest():
+    batch = {
+        "text": torch.arange(6).reshape(6, 1, 1).repeat(1, 2, 1),
+        "text_lengths": torch.arange(6).reshape(6, 1).repeat(1, 2),
+        "audio": torch.arange(6).float().reshape(6, 1),
+        "mask": torch.tensor([[1, 1], [0, 1], [1, 1], [0, 1], [1, 1], [0, 1]]),
+        "label": torch.arange(6),
+    }
+    shuffled = shuffle_modality(batch, "text", torch.Generator().manual_seed(3))
+    rows = shuffled["text"][:, 0, 0]
+    assert sorted(rows.tolist()) == list(range(6)) and rows.tolist() != list(range(6))
+    assert all(row % 2 == index % 2 for index, row in enumerate(rows.tolist())), "same mask pattern only"
+    assert torch.equal(shuffled["text_lengths"][:, 0], rows), "lengths travel with their rows"
+    assert torch.equal(shuffled["audio"], batch["audio"]) and torch.equal(shuffled["label"], batch["label"])
+
+
+def test_modality_reliance_sees_the_modality_a_model_uses_and_not_the_one_it_ignores():
+    generator = torch.Generator().manual_seed(0)
+    batches = []
+    for _ in range(4):
+        text = torch.randint(0, 9, (16, 1, 2), generator=generator)
+        batches.append(
+            {
+                "text": text,
+                "audio": torch.randn(16, 1, 4),
+                "mask": torch.ones(16, 1),
+                "label": text[:, -1, 0] % 3,
+            }
+        )
+    table = modality_reliance(
+        _TextOnly(), batches, ["text", "audio"], lambda t, p: float((t == p).mean()), repeats=3
+    )
+    assert table.loc["intact", "score"] == 1.0
+    assert table.loc["audio shuffled", "drop"] == 0.0
+    assert table.loc["text shuffled", "drop"] > 0.3

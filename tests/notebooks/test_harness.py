@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -297,3 +298,68 @@ def test_executed_notebooks_keep_png_figures_even_under_a_headless_backend(tmp_p
 )
 def test_claim_records_are_checked(records, n_problems):
     assert len(course.check_expectations({"claims": course.CLAIM_RECORDS}, {"claims": records})) == n_problems
+
+
+def _executed_with_figures(path: Path, tags: list[list[str]]) -> Path:
+    """An executed-notebook file whose code cells each hold one PNG output, with the given tags."""
+    nb = nbformat.v4.new_notebook()
+    for index, cell_tags in enumerate(tags):
+        cell = nbformat.v4.new_code_cell(f"figure {index}")
+        cell.metadata["tags"] = cell_tags
+        png = base64.b64encode(f"png-{index}".encode()).decode()
+        cell.outputs = [
+            nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})
+        ]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_key_figures_are_the_tagged_cells_else_the_first_ones(tmp_path):
+    untagged = _executed_with_figures(tmp_path / "01_a.ipynb", [[], [], [], []])
+    assert course.key_figures(untagged) == [b"png-0", b"png-1"][: course.KEY_FIGURES]
+    tagged = _executed_with_figures(tmp_path / "02_b.ipynb", [[], ["key-figure"], [], ["key-figure"]])
+    assert course.key_figures(tagged) == [b"png-1", b"png-3"]
+    assert course.key_figures(tmp_path / "missing.ipynb") == []
+
+
+def test_the_report_shows_each_lessons_key_figures_as_linked_thumbnails(tmp_path):
+    executed = _executed_with_figures(tmp_path / "02_b.ipynb", [["key-figure"], []])
+    runs = [course.NotebookRun("02_b.ipynb", "ok", 1.0, 10.0, output=str(executed))]
+    figures = course.save_key_figures(runs, tmp_path / "build")
+    assert figures == {"02_b.ipynb": ["figures/02_b_1.png"]}
+    assert (tmp_path / "build" / "figures" / "02_b_1.png").read_bytes() == b"png-0"
+    page = course.render_report(runs, "smoke", 1.0, figures)
+    assert "<a href='figures/02_b_1.png'><img src='figures/02_b_1.png'" in page
+    assert "No figures were kept" in course.render_report(runs, "smoke", 1.0)
+
+
+def _board_row(
+    method: str, verdict: str, task: str = "sentiment", low: float = -0.1, high: float = 0.1
+) -> dict:
+    return {
+        "method": method,
+        "lesson": "06",
+        "task": task,
+        "difference": 0.0,
+        "ci_low": low,
+        "ci_high": high,
+        "verdict": verdict,
+        "mae": 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("records", "n_problems"),
+    [
+        ([_board_row("a", "reference"), _board_row("b", "worse")], 0),
+        ([], 1),
+        ([_board_row("a", "better")], 1),  # no reference
+        ([_board_row("a", "reference"), _board_row("b", "reference")], 1),
+        ([_board_row("a", "reference"), _board_row("b", "worse", low=0.2, high=0.1)], 1),
+        ([_board_row("a", "reference"), {"method": "b"}], 1),
+        ([_board_row("a", "reference"), _board_row("b", "great")], 1),
+    ],
+)
+def test_leaderboard_records_are_checked(records, n_problems):
+    assert len(course.check_leaderboard(records)) == n_problems

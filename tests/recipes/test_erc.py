@@ -177,6 +177,18 @@ def test_train_erc_gives_consistent_metrics(data):
         data.turn("Ses09X_none")
 
 
+def test_modality_reliance_scores_the_intact_model_as_its_test_split(data):
+    from course_lib.recipes.erc import modality_reliance
+
+    result = train_erc(
+        config(text="bilstm_glove", audio="mfcc", crop_seconds=1.0, conv_length=2), data, seed=1
+    )
+    table = modality_reliance(result, data, repeats=2)
+    assert list(table.index) == ["intact", "text shuffled", "audio shuffled"]
+    assert table.loc["intact", "score"] == pytest.approx(result.test["weighted_f1"])
+    assert (table["drop"] == table.loc["intact", "score"] - table["score"]).all()
+
+
 def test_train_erc_is_deterministic_for_a_seed(data):
     chosen = config(text="bilstm_random", audio="chroma", crop_seconds=1.0, class_weights=True)
     first, second = train_erc(chosen, data, seed=5), train_erc(chosen, data, seed=5)

@@ -1,0 +1,60 @@
+"""The capstone's methods: every lesson's model that fits one of the course's two tasks.
+
+* **sentiment** (the MOSI-like corpus, test split; MAE, Corr, Acc2, Acc7, F1):
+  :func:`sentiment_methods`;
+* **emotion** (the IEMOCAP-like corpus, session 5; weighted F1):
+  :func:`emotion_methods`.
+
+Each function returns :class:`course_lib.recipes.leaderboard.Method` entries
+built from the lessons' own recipes and configurations (smoke-sized in smoke
+mode), so the leaderboard trains exactly what the lessons teach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.recipes.leaderboard import Method
+
+
+def sentiment_methods(run: Any) -> list[Method]:
+    """Lesson 06's models on the MOSI-like corpus (MulT with user tokens, early fusion, text alone)."""
+    from course_lib.recipes import mult
+
+    config = mult.PersonalisationConfig.sized(run.smoke)
+    data = mult.load_personalisation_data(run.corpora_dir, config, run.cache_dir)
+
+    def method(name: str, **changes: Any) -> Method:
+        chosen = config.replace(**changes)
+        return Method(name, "06", "sentiment", lambda seed: mult.train(chosen, data, seed, run.device))
+
+    return [
+        method("MulT + user tokens"),
+        method("MulT, no user tokens", user_tokens=False),
+        method("early-fusion LSTM", model="ef_lstm"),
+        method("text LSTM", model="text_lstm"),
+    ]
+
+
+def emotion_methods(run: Any) -> tuple[list[Method], tuple[str, ...]]:
+    """Lessons 01-05's models on the IEMOCAP-like corpus, around the paper's best configuration.
+
+    Returns:
+        ``(methods, class names)``.
+    """
+    from course_lib.recipes import erc
+
+    data = erc.load_erc_data(run)
+    best = erc.ERCConfig.paper(run.smoke)  # BiLSTM + speech encoder, add, class weights, 3 turns
+
+    def method(name: str, lesson: str, config: Any) -> Method:
+        return Method(name, lesson, "emotion", lambda seed: erc.train_erc(config, data, seed, run.device))
+
+    methods = [
+        method("text BiLSTM", "01", best.replace(audio=None)),
+        method("text MiniLM (frozen)", "01", best.replace(audio=None, text="minilm")),
+        method("speech encoder", "02", best.replace(text=None)),
+        method("BiLSTM + speech, add (paper's best)", "03", best),
+        method("BiLSTM + speech, add, turn alone", "04", best.replace(conv_length=1)),
+    ]
+    return methods, tuple(data.classes)
