@@ -46,9 +46,11 @@ format: setup  ## apply ruff's formatting
 
 test: export HF_HUB_OFFLINE = 1
 test: export COURSE_SMOKE = 1
-test: setup lint  ## lint, then every unit test and notebook smoke run
+test: setup lint  ## lint, then every unit test, notebook smoke run and (with a Chromium) browser test
 	$(PY) -m course_lib data make --preset tiny --if-missing --variant nobias
+	@$(PY) tests/browser/chromium_finder.py
 	$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) tests/browser/chromium_finder.py
 
 lab: setup  ## open the course in JupyterLab
 	$(VENV)/bin/jupyter lab notebooks/

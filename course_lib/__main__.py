@@ -5,6 +5,7 @@ Commands:
     bench ...        benchmark scripts that print figures
     course run       execute the notebooks headlessly and write the report
     sweep RECIPE     search a lesson's hyper-parameters with Optuna
+    predict          the emotion of your own clip with a model a lesson trained
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "bench": "course_lib.bench",
     "course": "course_lib.course",
     "sweep": "course_lib.training.sweep",
+    "predict": "course_lib.predict",
 }
 
 

@@ -14,6 +14,7 @@ import importlib
 BENCHMARKS: dict[str, str] = {
     "corpora": "course_lib.data.synthetic.bench",
     "features": "course_lib.features.bench",
+    "course": "course_lib.course_bench",
 }
 
 

@@ -63,6 +63,8 @@ class NotebookRun:
         results: The JSON the notebook recorded (``{}`` when none).
         problems: Why the run is not ok (error message, failed expectations).
         output: Path of the executed copy.
+        cpu_seconds: CPU time (user + system) of the notebook's kernel; less
+            sensitive than the wall time to other programs sharing the machine.
     """
 
     notebook: str
@@ -72,6 +74,7 @@ class NotebookRun:
     results: dict[str, Any] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     output: str = ""
+    cpu_seconds: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -285,8 +288,9 @@ def _worker(notebook: str, output: str, parameters_json: str, report_path: str) 
         )
     except Exception as error:  # noqa: BLE001 -- any failure of the notebook goes into the report
         report["error"] = _short_error(error)
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    report["peak_rss_mb"] = round(peak_kb / 1024, 1)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    report["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    report["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
     Path(report_path).write_text(json.dumps(report), encoding="utf-8")
     return 0
 
@@ -341,7 +345,14 @@ def run_notebook(
     except subprocess.TimeoutExpired:
         report = {"error": f"timed out after {timeout:.0f} s"}
     seconds = round(time.perf_counter() - started, 1)
-    run = NotebookRun(notebook.name, "ok", seconds, report.get("peak_rss_mb"), output=str(output))
+    run = NotebookRun(
+        notebook.name,
+        "ok",
+        seconds,
+        report.get("peak_rss_mb"),
+        output=str(output),
+        cpu_seconds=report.get("cpu_seconds"),
+    )
     if report.get("error"):
         run.status, run.problems = "failed", [report["error"]]
         return run

@@ -64,3 +64,15 @@ def write_small_mmsa(folder: Path, seed: int = 0) -> Path:
 def small_mmsa(tmp_path_factory) -> Path:
     """Path of a small word-aligned MMSA pickle (see :func:`write_small_mmsa`)."""
     return write_small_mmsa(tmp_path_factory.mktemp("small_mmsa"))
+
+
+@pytest.fixture(scope="session")
+def small_erc_data(tmp_path_factory):
+    """A 5-session IEMOCAP-format corpus with 2 short dialogues per session, loaded by the ERC recipe."""
+    from course_lib.data.synthetic.iemocap_gen import resolve_params, write_iemocap_corpus
+    from course_lib.recipes.erc import load_erc_data
+
+    root = tmp_path_factory.mktemp("erc")
+    params = resolve_params("tiny", dialogues_per_session=2, turns_per_dialogue=(6, 8))
+    write_iemocap_corpus(root / "corpus", "tiny", seed=3, progress=False, params=params)
+    return load_erc_data(root / "corpus", cache_dir=root / "cache")

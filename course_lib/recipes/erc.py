@@ -549,14 +549,27 @@ class ERCData:
         features = extract(turns, TextEmbeddings(TextEncoder()), self.cache_dir, progress=self.progress)
         return {u.id: torch.from_numpy(np.array(features[i], dtype=np.float32)) for i, u in enumerate(turns)}
 
-    def _standardise(self, values: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-        """Scale every feature dimension with the mean and std of the training turns (frames)."""
+    def _standardise(self, values: dict[str, np.ndarray], key: Any = None) -> dict[str, torch.Tensor]:
+        """Scale every feature dimension with the mean and std of the training turns (frames).
+
+        The ``(mean, std)`` used are kept under ``key`` (see :meth:`audio_scale`).
+        """
         train = self._train_ids()
         stacked = np.concatenate([np.atleast_2d(v) for k, v in values.items() if k in train])
         mean = stacked.mean(axis=0)
         std = stacked.std(axis=0)
         std[std < 1e-6] = 1.0
+        self._memo[("scale", key)] = (mean.astype(np.float32), std.astype(np.float32))
         return {k: torch.from_numpy(((v - mean) / std).astype(np.float32)) for k, v in values.items()}
+
+    def audio_scale(self, choice: str, crop_seconds: float = 3.0) -> tuple[np.ndarray, np.ndarray]:
+        """The training-split ``(mean, std)`` that standardise an audio choice's features.
+
+        Shape:
+            each ``(F,)``
+        """
+        self.audio_features(choice, crop_seconds)
+        return self._memo[("scale", ("audio", choice, crop_seconds))]
 
     def _frames(self, kinds: Sequence[str], crop_seconds: float) -> dict[str, torch.Tensor]:
         from course_lib.features.audio import AudioFeatures
@@ -573,7 +586,7 @@ class ERCData:
             parts = [np.asarray(s[i][:keep], dtype=np.float32) for s in sets]
             frames = min(p.shape[0] for p in parts)
             values[turn.id] = np.concatenate([p[:frames] for p in parts], axis=1)
-        return self._standardise(values)
+        return self._standardise(values, ("audio", "+".join(kinds), crop_seconds))
 
     def _whisper(self, crop_seconds: float) -> dict[str, torch.Tensor]:
         from course_lib.features.cache import extract
@@ -583,7 +596,8 @@ class ERCData:
         extractor = SpeechEmbeddings(load_speech_encoder(), pooling="mean", max_seconds=crop_seconds)
         features = extract(turns, extractor, self.cache_dir, progress=self.progress)
         return self._standardise(
-            {u.id: np.asarray(features[i], dtype=np.float32) for i, u in enumerate(turns)}
+            {u.id: np.asarray(features[i], dtype=np.float32) for i, u in enumerate(turns)},
+            ("audio", "whisper", crop_seconds),
         )
 
 

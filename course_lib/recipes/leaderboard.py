@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import torch
 
 from course_lib import metrics
 from course_lib.stats import paired_bootstrap
@@ -114,13 +115,13 @@ class Entry:
         return np.stack(rows)
 
     def parameters(self) -> int | None:
-        """Trainable parameters of the first run's model (None when unknown)."""
+        """Trainable parameters of the first run's network (None when unknown or not a network)."""
         result = self.results[0]
         if getattr(result, "n_parameters", None) is not None:
             return int(result.n_parameters)
         model = getattr(result, "model", None)
-        if model is None:
-            return None
+        if not isinstance(model, torch.nn.Module):
+            return None  # no model kept, or not a network (an SVR's support vectors are not weights)
         return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 

@@ -57,6 +57,7 @@ def test_good_notebook_passes_and_records(tmp_path):
     assert run.ok, run.problems
     assert run.results == {"acc": 0.75, "n": 3}
     assert run.peak_rss_mb and run.peak_rss_mb > 10
+    assert run.cpu_seconds is not None and 0 < run.cpu_seconds < 300
     executed = json.loads((tmp_path / "out" / path.name).read_text())
     assert any(cell.get("outputs") is not None for cell in executed["cells"] if cell["cell_type"] == "code")
 

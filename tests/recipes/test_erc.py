@@ -35,14 +35,9 @@ TINY = {
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
+def data(small_erc_data):
     """A 5-session corpus with 2 short dialogues per session, loaded by the recipe."""
-    from course_lib.data.synthetic.iemocap_gen import resolve_params, write_iemocap_corpus
-
-    root = tmp_path_factory.mktemp("erc")
-    params = resolve_params("tiny", dialogues_per_session=2, turns_per_dialogue=(6, 8))
-    write_iemocap_corpus(root / "corpus", "tiny", seed=3, progress=False, params=params)
-    return load_erc_data(root / "corpus", cache_dir=root / "cache")
+    return small_erc_data
 
 
 def config(**fields) -> ERCConfig:

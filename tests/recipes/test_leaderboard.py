@@ -61,6 +61,7 @@ def test_the_reference_is_chosen_on_validation_and_others_are_compared_to_it():
     assert next(iter(table.index)) == "good" and "Δmae vs reference [95% CI]" in table.columns
     assert {"acc2_has0", "acc2_non0", "acc7", "f1_has0", "corr"} <= set(table.columns)
     assert board.plot().axes
+    assert rows["bad"]["parameters"] == 10
     assert board.verdicts() == {"reference": ["lucky"], "better": ["good"], "not distinguishable": ["bad"]}
 
 
