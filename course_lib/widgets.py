@@ -23,6 +23,10 @@ without knowledge distillation, and see the user's other clips' predictions
 move. It lists the **validation** users; the test (target) users join the
 list only after ticking "reveal test users".
 
+:class:`LabelTrajectoryExplorer` (lesson 08) lets a learner pick a training
+clip and step through the epochs of a Self-MM run, watching the clip's
+generated text, audio and vision labels move away from its multimodal label.
+
 :class:`TranslationVariants` (lesson 09) trains one of the Seq2Seq2Sentiment
 translation variants on request and lists it beside the slides' row, with
 validation scores first and test scores on request.
@@ -523,3 +527,70 @@ class PostExplorer:
         finally:
             os.unlink(handle.name)
         return result
+
+
+class LabelTrajectoryExplorer:
+    """Pick a training clip, step through the epochs, watch its generated unimodal labels move (lesson 08).
+
+    Args:
+        trajectories: ``{task: (epochs + 1, N)}`` labels after each epoch, epoch 0 the initial
+            ones (``M`` the fixed multimodal label, ``T``, ``A``, ``V`` the generated ones).
+        clips: ``{name shown: training-clip index}``.
+        truth: ``{index: {task: true value}}`` drawn as dotted lines (optional).
+    """
+
+    def __init__(
+        self,
+        trajectories: Mapping[str, Any],
+        clips: Mapping[str, int],
+        truth: Mapping[int, Mapping[str, float]] | None = None,
+    ) -> None:
+        import ipywidgets as widgets
+
+        if not clips:
+            raise ValueError("the explorer needs at least one clip")
+        self.trajectories = dict(trajectories)
+        self.truth = dict(truth or {})
+        self.epochs = min(len(v) for v in self.trajectories.values()) - 1
+        self.figure = None
+        self.clip = widgets.Dropdown(options=list(clips.items()), description="clip")
+        self.epoch = widgets.IntSlider(value=self.epochs, min=0, max=self.epochs, description="epoch")
+        self.play = widgets.Play(value=self.epochs, min=0, max=self.epochs, interval=600, description="play")
+        widgets.jslink((self.play, "value"), (self.epoch, "value"))
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output()
+        self.clip.observe(lambda _: self.update(), names="value")
+        self.epoch.observe(lambda _: self.update(), names="value")
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.clip]), widgets.HBox([self.play, self.epoch, self.status]), self.output]
+        )
+
+    def labels_at(self, clip: int, epoch: int) -> dict[str, float]:
+        """``{task: label}`` of one clip after ``epoch``."""
+        return {task: float(values[epoch][clip]) for task, values in self.trajectories.items()}
+
+    def update(self) -> dict[str, float]:
+        """Redraw the chosen clip's labels up to the chosen epoch and return them."""
+        from IPython.display import clear_output, display
+
+        from course_lib.viz.results import plot_label_trajectories
+
+        clip, epoch = int(self.clip.value), int(self.epoch.value)
+        labels = self.labels_at(clip, epoch)
+        self.figure = plot_label_trajectories(
+            self.trajectories,
+            clip,
+            self.truth.get(clip),
+            upto=epoch,
+            title=f"{self.clip.label}: labels up to epoch {epoch}",
+        )
+        self.status.value = " ".join(f"y_{t} = {v:+.2f}" for t, v in labels.items())
+        with self.output:
+            clear_output(wait=True)
+            display(self.figure)
+        return labels
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)

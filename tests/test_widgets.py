@@ -218,3 +218,23 @@ def test_post_explorer_shows_validation_posts_first_and_explains_an_upload(tmp_p
     assert explorer.update_upload() is None and "cannot decode" in explorer.status.value
     with pytest.raises(ValueError):
         PostExplorer(explain, [])
+
+
+def test_label_trajectory_explorer_steps_through_epochs():
+    import numpy as np
+
+    from course_lib.widgets import LabelTrajectoryExplorer
+
+    trajectories = {
+        "M": np.array([[1.0, -1.0]] * 3),
+        "A": np.array([[1.0, -1.0], [0.5, -1.2], [0.2, -1.5]]),
+    }
+    explorer = LabelTrajectoryExplorer(trajectories, {"clip a": 0, "clip b": 1}, truth={0: {"A": 0.0}})
+    assert explorer.epochs == 2 and explorer.epoch.value == 2
+    assert explorer.update() == {"M": 1.0, "A": 0.2}
+    explorer.epoch.value = 1
+    assert explorer.labels_at(0, 1) == {"M": 1.0, "A": 0.5} and "y_A = +0.50" in explorer.status.value
+    explorer.clip.value = 1
+    assert "y_A = -1.20" in explorer.status.value and explorer.figure is not None
+    with pytest.raises(ValueError):
+        LabelTrajectoryExplorer(trajectories, {})

@@ -8,6 +8,8 @@
 * :mod:`~course_lib.models.mult` — MulT with per-user adapter tokens (lesson 06);
 * :mod:`~course_lib.models.mvsa` — text/image heads and concat, pooled-MHA and region-MHA fusions (lesson 07);
 * :mod:`~course_lib.models.baselines` — text-only LSTM and early-fusion LSTM baselines;
+* :mod:`~course_lib.models.selfmm` — Self-MM with its unimodal label generation (ULGM) and the
+  text-guided two-stage fusion, plus the early-fusion CNN in ``baselines`` (lesson 08);
 * :mod:`~course_lib.models.seq2seq` — modality translation (encoder, attention decoder, cycle,
   hierarchical) with sentiment regressed from the encoder (lesson 09);
 * :mod:`~course_lib.models.conversation` — the utterance classifier and the conversational model;

@@ -32,6 +32,7 @@ _BUILTIN_MODULES = (
     "course_lib.models.baselines",
     "course_lib.models.mvsa",
     "course_lib.models.seq2seq",
+    "course_lib.models.selfmm",
 )
 _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
 

@@ -7,7 +7,10 @@
 * :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06);
 * :mod:`course_lib.recipes.mvsa` -- text + image fusion on MVSA, its sweep recipe and a saved
   post predictor (lesson 07);
-* :mod:`course_lib.recipes.seq2seq` -- modality translation for sentiment on MOSI (lesson 09).
+* :mod:`course_lib.recipes.selfmm` -- Self-MM, its baselines and a text-guided fusion on MOSEI (lesson 08);
+* :mod:`course_lib.recipes.seq2seq` -- modality translation for sentiment on MOSI (lesson 09);
+* :mod:`course_lib.recipes.leaderboard` and :mod:`course_lib.recipes.capstone` -- every lesson's
+  methods on one protocol per task (lesson 10).
 """
 
 from course_lib.recipes.base import (

@@ -41,6 +41,7 @@ import numpy as np
 #: Sweep recipe name -> ``"module:attribute"`` of its :class:`SweepRecipe` (imported when used).
 SWEEPS: dict[str, str] = {
     "mvsa": "course_lib.recipes.mvsa:SWEEP",
+    "selfmm": "course_lib.recipes.selfmm:SWEEP",
 }
 
 DIRECTIONS = ("maximize", "minimize")

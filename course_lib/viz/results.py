@@ -537,6 +537,43 @@ def plot_prediction_shift(
     return _release(fig, owned)
 
 
+def plot_label_trajectories(
+    trajectories: Mapping[str, np.ndarray],
+    clip: int,
+    truth: Mapping[str, float] | None = None,
+    upto: int | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """One clip's generated unimodal labels over the epochs (Self-MM's label-update figure).
+
+    Args:
+        trajectories: ``{task: (epochs + 1, N)}`` labels after each epoch, epoch 0 the
+            initial ones (:meth:`course_lib.models.selfmm.ULGM.trajectories` of ``M``, ``T``, ``A``, ``V``).
+        clip: Column (training-clip index) drawn.
+        truth: ``{task: value}`` drawn as dotted lines (e.g. the generator's true sentiments).
+        upto: Draw the epochs ``0..upto`` only (default: all).
+        title: Axes title.
+        ax: Axes to draw into.
+    """
+    fig, ax, owned = _figure(ax, (5.0, 3.2))
+    for number, (task, values) in enumerate(trajectories.items()):
+        series = np.asarray(values)[:, clip]
+        last = len(series) if upto is None else min(len(series), upto + 1)
+        style = {"color": "black", "linewidth": 2} if task == "M" else {"color": f"C{number}", "marker": "o"}
+        ax.plot(range(last), series[:last], label=f"y_{task}" + (" (label)" if task == "M" else ""), **style)
+        if truth and task in truth:
+            ax.axhline(truth[task], color=style["color"], linestyle=":", linewidth=1)
+    ax.set_xlabel("epoch (0: before training)")
+    ax.set_ylabel("label")
+    ax.set_xlim(-0.2, max(len(np.asarray(v)) for v in trajectories.values()) - 0.8)
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(alpha=0.3)
+    text = title or f"generated labels of training clip {clip} (dotted: true sentiments)"
+    ax.set_title(text.replace("$", r"\$"), fontsize=9)  # MMSA clip ids hold "$_$"
+    return _release(fig, owned)
+
+
 def plot_translation(
     example: Mapping[str, np.ndarray],
     feature_names: Sequence[str] | None = None,

@@ -156,6 +156,19 @@ def test_user_deltas_and_prediction_shift():
         plot_prediction_shift([0.0], [0.5, 0.5], [0.1])
 
 
+def test_plot_label_trajectories_draws_one_clip_up_to_an_epoch():
+    import numpy as np
+
+    from course_lib.viz import plot_label_trajectories
+
+    tasks = {"M": np.ones((4, 3)), "A": np.array([[1.0] * 3, [0.5] * 3, [0.2] * 3, [0.1] * 3])}
+    fig = plot_label_trajectories(tasks, 1, truth={"A": 0.0}, upto=2, title="clip a$_$1")
+    ax = fig.axes[0]
+    assert [len(line.get_xdata()) for line in ax.lines[:2]] == [3, 3]  # M and A, epochs 0..2
+    assert len(ax.lines) == 3  # and the true audio sentiment
+    assert ax.get_title() == r"clip a\$_\$1"
+
+
 def test_plot_translation_draws_real_and_translated_features():
     from course_lib.viz import plot_translation
 
