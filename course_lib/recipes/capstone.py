@@ -18,7 +18,12 @@ from course_lib.recipes.leaderboard import Method
 
 
 def sentiment_methods(run: Any) -> list[Method]:
-    """Lesson 06's models on the MOSI-like corpus (MulT with user tokens, early fusion, text alone)."""
+    """Lessons 06, 08 and 09's models on the MOSI-like corpus (its word-aligned file, test split)."""
+    return [*_lesson06(run), *_lesson08(run), *_lesson09(run)]
+
+
+def _lesson06(run: Any) -> list[Method]:
+    """MulT with and without user tokens, the early-fusion LSTM and the text LSTM."""
     from course_lib.recipes import mult
 
     config = mult.PersonalisationConfig.sized(run.smoke)
@@ -34,6 +39,43 @@ def sentiment_methods(run: Any) -> list[Method]:
         method("early-fusion LSTM", model="ef_lstm"),
         method("text LSTM", model="text_lstm"),
     ]
+
+
+def _lesson08(run: Any) -> list[Method]:
+    """Self-MM, its single-task ablation, the paper's text-guided model and the SVR on pooled features."""
+    from course_lib.recipes import selfmm
+
+    config = selfmm.SelfMMConfig.sized(run.smoke, corpus="MOSI")
+    data = selfmm.load_selfmm_data(run.corpora_dir, config, run.cache_dir)
+
+    def method(name: str, chosen: Any) -> Method:
+        return Method(name, "08", "sentiment", lambda seed: selfmm.train(chosen, data, seed, run.device))
+
+    return [
+        method("Self-MM", config),
+        method("Self-MM, multimodal task only", config.replace(model="m_only")),
+        method("text-guided transformer fusion", config.text_guided()),
+        Method(
+            "SVR on pooled [text; audio; vision]",
+            "08",
+            "sentiment",
+            lambda seed: selfmm.train_svr(data, seed=seed),
+        ),
+    ]
+
+
+def _lesson09(run: Any) -> list[Method]:
+    """The translation T -> A (sentiment from the encoder) and the standardised concatenation LSTM."""
+    from course_lib.recipes import seq2seq
+
+    config = seq2seq.TranslationConfig.sized(run.smoke)
+    data = seq2seq.load_translation_data(run.corpora_dir, config, run.cache_dir)
+    concat = seq2seq.baseline_configs(config)["concat(T+V+A)"]
+
+    def method(name: str, chosen: Any) -> Method:
+        return Method(name, "09", "sentiment", lambda seed: seq2seq.train(chosen, data, seed, run.device))
+
+    return [method("Seq2Seq T -> A", config), method("concatenation LSTM (T+V+A)", concat)]
 
 
 def emotion_methods(run: Any) -> tuple[list[Method], tuple[str, ...]]:
