@@ -72,6 +72,9 @@ LESSONS: dict[str, WidgetCheck] = {
     "07_text_and_image": WidgetCheck(
         control="post", choose=1, button=None, expect_status=r"post #\S+", shows="img"
     ),
+    "08_self_supervised_labels": WidgetCheck(
+        control="clip", choose=1, button=None, expect_status=r"y_M = ", shows="img"
+    ),
     "09_modality_translation": WidgetCheck(
         control="variant",
         choose="concat(A,T) -> V",
