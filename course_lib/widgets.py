@@ -528,6 +528,11 @@ class PostExplorer:
             os.unlink(handle.name)
         return result
 
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
 
 class LabelTrajectoryExplorer:
     """Pick a training clip, step through the epochs, watch its generated unimodal labels move (lesson 08).

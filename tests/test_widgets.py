@@ -238,3 +238,15 @@ def test_label_trajectory_explorer_steps_through_epochs():
     assert "y_A = -1.20" in explorer.status.value and explorer.figure is not None
     with pytest.raises(ValueError):
         LabelTrajectoryExplorer(trajectories, {})
+
+
+def test_every_widget_class_displays_its_panel_in_a_notebook():
+    """A widget object left as a cell's last expression must show its controls, not its repr."""
+    import inspect
+
+    from course_lib import widgets as module
+
+    classes = [c for _, c in inspect.getmembers(module, inspect.isclass) if c.__module__ == module.__name__]
+    assert len(classes) >= 5
+    missing = [c.__name__ for c in classes if "_ipython_display_" not in vars(c)]
+    assert not missing, f"widget classes without _ipython_display_: {missing}"
