@@ -55,12 +55,15 @@ class Task:
             table = metrics.classification_metrics(y_true, y_pred, list(classes))
         return {name: float(table[name]) for name in self.figures}
 
-    def primary_metric(self, classes: Sequence[str] = ()) -> Callable[[np.ndarray, np.ndarray], float]:
-        """``(y_true, y_pred) -> primary figure`` for the bootstrap."""
+    def primary_metric(self, classes: Sequence[str] = ()) -> Callable[[np.ndarray, np.ndarray], float] | str:
+        """The primary figure for :func:`course_lib.stats.paired_bootstrap`: a callable, or the name
+        of one of its fast paths (``"weighted_f1"``, ``"accuracy"`` on class indices)."""
         if self.name == "sentiment":
             return (
                 getattr(metrics, self.primary) if self.primary in ("mae", "acc7") else _figure(self.primary)
             )
+        if self.primary in ("weighted_f1", "accuracy"):
+            return self.primary
         return lambda y_true, y_pred: metrics.classification_metrics(y_true, y_pred, list(classes))[
             self.primary
         ]

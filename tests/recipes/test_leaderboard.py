@@ -77,3 +77,20 @@ def test_a_leaderboard_refuses_mixed_tasks_other_test_items_and_twin_names():
         evaluate([_method("a", 1, 1), other], seeds=(1,))
     with pytest.raises(ValueError, match="task must be"):
         Method("x", "01", "dance", lambda seed: None)
+
+
+def test_the_emotion_interval_uses_the_fast_weighted_f1_and_agrees_with_sklearn():
+    from course_lib.recipes.leaderboard import TASKS
+    from course_lib.stats import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    truth, a, b = rng.integers(0, 6, 300), rng.integers(0, 6, 300), rng.integers(0, 6, 300)
+    classes = tuple("abcdef")
+    fast = TASKS["emotion"].primary_metric(classes)
+    assert fast == "weighted_f1"
+    slow = lambda t, p: metrics.classification_metrics(t, p, list(classes))["weighted_f1"]
+    one, two = (
+        paired_bootstrap(truth, a, b, fast, n_resamples=50),
+        paired_bootstrap(truth, a, b, slow, n_resamples=50),
+    )
+    assert one.difference == pytest.approx(two.difference) and one.low == pytest.approx(two.low)
