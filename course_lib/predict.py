@@ -362,6 +362,19 @@ def predict(saved: SavedModel, features: Mapping[str, torch.Tensor]) -> dict[str
     return {c: float(p) for c, p in zip(saved.classes, probabilities)}
 
 
+def predict_clip(
+    name: str, audio: str | os.PathLike | None, text: str | None, folder: str | os.PathLike | None = None
+) -> dict[str, float]:
+    """Class probabilities of one clip (a wav and its transcript) with the saved model ``name``.
+
+    Raises:
+        ModelNotTrainedError: naming the notebook that trains ``name``.
+        ValueError: an unreadable wav, an empty text or a missing input the model needs.
+    """
+    saved = load_erc_model(name, folder)
+    return predict(saved, clip_features(saved, audio, text))
+
+
 def format_prediction(name: str, probabilities: Mapping[str, float]) -> str:
     """``"name: predicted X (p=0.41) | neu 0.20 fru 0.41 ..."``."""
     best = max(probabilities, key=probabilities.get)

@@ -27,6 +27,9 @@ list only after ticking "reveal test users".
 clip and step through the epochs of a Self-MM run, watching the clip's
 generated text, audio and vision labels move away from its multimodal label.
 
+:class:`ClipPredictor` (lesson 10) runs a lesson's saved emotion model on a
+corpus clip or on a recording the learner uploads, with the words they type.
+
 :class:`TranslationVariants` (lesson 09) trains one of the Seq2Seq2Sentiment
 translation variants on request and lists it beside the slides' row, with
 validation scores first and test scores on request.
@@ -594,6 +597,94 @@ class LabelTrajectoryExplorer:
             clear_output(wait=True)
             display(self.figure)
         return labels
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+class ClipPredictor:
+    """Your own clip: upload a recording, type its words, see which emotion a saved model predicts.
+
+    Args:
+        predict_fn: ``predict_fn(wav_path, text) -> {class: probability}`` (e.g.
+            :func:`course_lib.predict.predict_clip` bound to a model name).
+        examples: ``{name shown: (wav path, transcript)}``, offered before any upload
+            (e.g. test turns of the corpus); choosing one fills in its transcript.
+    """
+
+    def __init__(
+        self, predict_fn: Callable[[Any, str], Mapping[str, float]], examples: Mapping[str, Any]
+    ) -> None:
+        import ipywidgets as widgets
+
+        if not examples:
+            raise ValueError("the predictor needs at least one example clip")
+        self.predict_fn = predict_fn
+        self.examples = dict(examples)
+        first = next(iter(self.examples))
+        self.figure = None
+        self.clip = widgets.Dropdown(options=list(self.examples), value=first, description="clip")
+        self.text = widgets.Text(value=self.examples[first][1], description="text", layout={"width": "60%"})
+        self.clip.observe(
+            lambda change: setattr(self.text, "value", self.examples[change["new"]][1]), names="value"
+        )
+        self.upload = widgets.FileUpload(
+            accept="audio/*,.wav,.flac,.ogg", multiple=False, description="your clip"
+        )
+        self.button = widgets.Button(description="predict", icon="play")
+        self.button.on_click(lambda _: self.update())
+        self.status = widgets.HTML(value="")
+        self.output = widgets.Output()
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox([self.clip, self.upload]),
+                self.text,
+                widgets.HBox([self.button, self.status]),
+                self.output,
+            ]
+        )
+
+    def _audio(self) -> tuple[str, str, bool]:
+        """``(wav path, what it is, whether it is a temporary copy of an upload)``."""
+        import tempfile
+
+        if self.upload.value:
+            item = self.upload.value[0]
+            suffix = Path(item["name"]).suffix or ".wav"
+            with tempfile.NamedTemporaryFile(suffix=suffix, delete=False) as handle:
+                handle.write(bytes(item["content"]))
+            return handle.name, f"your clip {item['name']}", True
+        return str(self.examples[self.clip.value][0]), f"clip {self.clip.value}", False
+
+    def update(self) -> Mapping[str, float] | None:
+        """Predict the uploaded (else the chosen) clip with the typed words; errors are shown, not raised."""
+        import matplotlib.pyplot as plt
+        from IPython.display import clear_output, display
+
+        path, what, temporary = self._audio()
+        try:
+            probabilities = dict(self.predict_fn(path, self.text.value))
+        except (OSError, ValueError) as error:  # unreadable audio, empty text, a model never trained
+            self.status.value = f"cannot predict {what}: {error}"
+            return None
+        finally:
+            if temporary:
+                os.unlink(path)
+        best = max(probabilities, key=probabilities.get)
+        self.status.value = f"{what}: predicted {best} (p={probabilities[best]:.2f})"
+        fig, ax = plt.subplots(figsize=(5, 2.6), layout="constrained")
+        ax.bar(list(probabilities), list(probabilities.values()), color="C0")
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("probability")
+        ax.set_title(what, fontsize=9)
+        plt.close(fig)
+        self.figure = fig
+        with self.output:
+            clear_output(wait=True)
+            display(fig)
+        return probabilities
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -187,3 +187,37 @@ def test_saved_config_of_an_unknown_shape_names_the_file(saved, tmp_path):
     )
     with pytest.raises(ValueError, match="odd/config.json: not a configuration"):
         predict.load_erc_model("odd", tmp_path)
+
+
+def test_the_clip_predictor_widget_predicts_an_example_and_an_upload_and_shows_errors(data, saved, tmp_path):
+    from datetime import datetime, timezone
+    from functools import partial
+
+    from course_lib.widgets import ClipPredictor
+
+    folder, _ = saved
+    turns = data.labelled("test")[:2]
+    examples = {t.id: (t.wav_path, t.text) for t in turns}
+    widget = ClipPredictor(partial(predict.predict_clip, predict.DEFAULT_MODEL, folder=folder), examples)
+    widget.clip.value = turns[1].id
+    assert widget.text.value == turns[1].text, "choosing a clip fills in its words"
+    expected = predict.predict_clip(predict.DEFAULT_MODEL, turns[1].wav_path, turns[1].text, folder)
+    assert widget.update() == expected and f"clip {turns[1].id}: predicted" in widget.status.value
+    assert widget.figure is not None
+    stereo = tmp_path / "mine.wav"
+    write_wav(stereo, data, 44_100, stereo=True)
+    content = stereo.read_bytes()
+    widget.upload.value = (
+        {
+            "name": "mine.wav",
+            "type": "audio/wav",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.now(timezone.utc),
+        },
+    )
+    assert set(widget.update()) == set(data.classes) and "your clip mine.wav" in widget.status.value
+    widget.text.value = "   "
+    assert widget.update() is None and "empty" in widget.status.value
+    missing = ClipPredictor(partial(predict.predict_clip, "iemocap_audio", folder=folder), examples)
+    assert missing.update() is None and "05_error_analysis" in missing.status.value

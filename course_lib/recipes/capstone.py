@@ -100,3 +100,48 @@ def emotion_methods(run: Any) -> tuple[list[Method], tuple[str, ...]]:
         method("BiLSTM + speech, add, turn alone", "04", best.replace(conv_length=1)),
     ]
     return methods, tuple(data.classes)
+
+
+#: The leaderboard row trained like lesson 05's text + audio model (the paper's best, one turn).
+CLIP_MODEL_ROW = "BiLSTM + speech, add, turn alone"
+
+
+def clip_model(run: Any, emotion: Any, n_examples: int = 5) -> tuple[Any, dict[str, tuple[Any, str]]]:
+    """What a :class:`course_lib.widgets.ClipPredictor` needs: lesson 05's saved text + audio model, and example clips.
+
+    When no lesson run has saved that model yet, the emotion leaderboard's run of
+    the same configuration (:data:`CLIP_MODEL_ROW`) is saved in its place.
+
+    Args:
+        run: The notebook's run.
+        emotion: The emotion :class:`course_lib.recipes.leaderboard.Leaderboard`.
+        n_examples: Test turns of the corpus offered as example clips.
+
+    Returns:
+        ``(predict_fn(wav_path, text) -> {class: probability}, {name: (wav path, transcript)})``.
+    """
+    from functools import partial
+
+    from course_lib import predict
+    from course_lib.recipes import erc
+
+    data = erc.load_erc_data(run)
+    folder = predict.models_dir(run.data_dir, run.smoke)
+    try:
+        predict.find_model(predict.DEFAULT_MODEL, folder)
+    except predict.ModelNotTrainedError:
+        result = emotion.entries[CLIP_MODEL_ROW].results[0]
+        predict.save_erc_model(
+            erc.trained_model(result, data, run.device),
+            result.config,
+            data,
+            predict.DEFAULT_MODEL,
+            folder,
+            "10_capstone",
+            result.seed,
+            {"test_weighted_f1": result.test["weighted_f1"]},
+            smoke=run.smoke,
+        )
+    turns = data.labelled("test")[:n_examples]
+    examples = {f"{t.id} ({t.label})": (t.wav_path, t.text) for t in turns}
+    return partial(predict.predict_clip, predict.DEFAULT_MODEL, folder=folder), examples

@@ -82,6 +82,9 @@ LESSONS: dict[str, WidgetCheck] = {
         expect_status=r"1 variant\(s\) trained",
         shows="table",
     ),
+    "10_capstone": WidgetCheck(
+        control="clip", choose=1, button="predict", expect_status=r"predicted \w+", shows="img"
+    ),
 }
 
 
