@@ -535,10 +535,9 @@ def render_report(
     passed = sum(run.ok for run in runs)
     rows = []
     for run in runs:
-        results = "<br>".join(
-            f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}"
-            for k, v in _flatten({k: v for k, v in run.results.items() if k != "claims"})
-        )
+        flat = _flatten({k: v for k, v in run.results.items() if k not in ("claims", "leaderboard")})
+        listed = "<br>".join(f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}" for k, v in flat)
+        results = f"<details><summary>{len(flat)} recorded results</summary>{listed}</details>" if flat else ""
         problems = "<br>".join(f"<pre>{html.escape(p)}</pre>" for p in run.problems)
         peak = "n/a" if run.peak_rss_mb is None else f"{run.peak_rss_mb:.0f}"
         rows.append(
@@ -549,6 +548,7 @@ def render_report(
 <html lang="en"><head><meta charset="utf-8"><title>Course run report</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; max-width: 90em; }}
+code {{ word-break: break-all; }} summary {{ cursor: pointer; color: #0969da; }}
 table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
 td, th {{ border: 1px solid #ccc; padding: .4em .6em; vertical-align: top; }}
 th {{ background: #f6f8fa; text-align: left; }}
@@ -566,21 +566,23 @@ pre {{ white-space: pre-wrap; max-width: 60em; }}
 <h1>Course run report</h1>
 <p>Mode <b>{html.escape(mode)}</b>: {passed} of {len(runs)} notebooks passed in {total_seconds:.1f} s
 (generated {time.strftime("%Y-%m-%d %H:%M:%S")}).</p>
-<h2>Notebooks</h2>
+<p><a href="#notebooks">Notebooks</a> · <a href="#scorecard">Reproduction scorecard</a> ·
+<a href="#leaderboard">Leaderboard</a> · <a href="#figures">Key figures</a></p>
+<h2 id="notebooks">Notebooks</h2>
 <table><tr><th>notebook</th><th>status</th><th>wall time (s)</th><th>peak memory (MB)</th>
 <th>recorded results / problems</th></tr>
 {"".join(rows)}
 </table>
-<h2>Reproduction scorecard</h2>
+<h2 id="scorecard">Reproduction scorecard</h2>
 <p>Every claim the lessons test: the paper's value where it has one, ours on the test split (mean over
 seeds), the 95% paired bootstrap interval of our value, and the verdict that interval supports.
 In smoke mode the models are tiny and most verdicts are "inconclusive"; read a full-mode report.</p>
 {render_scorecard(runs)}
-<h2>Leaderboard</h2>
+<h2 id="leaderboard">Leaderboard</h2>
 <p>Every method of the course that fits one task, on one protocol (lesson 10): mean ± std over seeds,
 and the 95% paired bootstrap interval of its difference from the reference chosen on validation.</p>
 {render_leaderboard(runs)}
-<h2>Key figures</h2>
+<h2 id="figures">Key figures</h2>
 {render_figures(figures or {})}
 </body></html>
 """
