@@ -536,8 +536,12 @@ def render_report(
     rows = []
     for run in runs:
         flat = _flatten({k: v for k, v in run.results.items() if k not in ("claims", "leaderboard")})
-        listed = "<br>".join(f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}" for k, v in flat)
-        results = f"<details><summary>{len(flat)} recorded results</summary>{listed}</details>" if flat else ""
+        listed = "<br>".join(
+            f"<code>{html.escape(k)}</code> = {html.escape(_format_value(v))}" for k, v in flat
+        )
+        results = (
+            f"<details><summary>{len(flat)} recorded results</summary>{listed}</details>" if flat else ""
+        )
         problems = "<br>".join(f"<pre>{html.escape(p)}</pre>" for p in run.problems)
         peak = "n/a" if run.peak_rss_mb is None else f"{run.peak_rss_mb:.0f}"
         rows.append(
