@@ -219,5 +219,7 @@ def test_the_clip_predictor_widget_predicts_an_example_and_an_upload_and_shows_e
     assert set(widget.update()) == set(data.classes) and "your clip mine.wav" in widget.status.value
     widget.text.value = "   "
     assert widget.update() is None and "empty" in widget.status.value
-    missing = ClipPredictor(partial(predict.predict_clip, "iemocap_audio", folder=folder), examples)
+    missing = ClipPredictor(
+        partial(predict.predict_clip, predict.DEFAULT_MODEL, folder=tmp_path / "none"), examples
+    )
     assert missing.update() is None and "05_error_analysis" in missing.status.value
