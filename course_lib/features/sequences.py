@@ -14,7 +14,11 @@ Text, from the token ids of ``text_bert`` and the raw transcript:
 * ``"minilm_tokens"`` -- frozen MiniLM-L6 token states (384-d) per word piece;
 * ``"minilm_pooled"`` -- their mask-aware mean, one step ``(1, 384)``.
 
-[CLS] and [SEP] are dropped. In the aligned file the audio and vision rows sit
+[CLS] and [SEP] are dropped. On request (``extra_text``), the states that
+enter MiniLM's last layer (``"minilm_pretail"``, see
+:mod:`course_lib.features.tails`) come under their own key ``text_pretail``:
+they keep [CLS] and [SEP], which the last layer's attention sees, so they are
+two rows longer than ``text`` and never replace it. In the aligned file the audio and vision rows sit
 at the same token positions, so the three modalities of a clip have the same
 length; in the unaligned file audio (100 frames/s) and vision (30 frames/s)
 keep their own frames, optionally averaged to ``pool_hz`` frames per second.
@@ -47,6 +51,7 @@ from course_lib.data.datasets import FeatureDataset
 from course_lib.data.records import Sample
 
 __all__ = [
+    "EXTRA_TEXT_KINDS",
     "FRAME_RATES",
     "TEXT_KINDS",
     "SequenceData",
@@ -60,6 +65,8 @@ __all__ = [
 ]
 
 TEXT_KINDS = ("glove", "minilm_tokens", "minilm_pooled")
+#: Text kinds loaded beside ``text`` on request, each under its own key (rows include [CLS] and [SEP]).
+EXTRA_TEXT_KINDS: dict[str, str] = {"minilm_pretail": "text_pretail"}
 MODALITIES = ("text", "audio", "vision")
 #: Frames per second of the unaligned MMSA features (COVAREP 100 Hz, Facet 30 Hz in the generated corpus).
 FRAME_RATES: dict[str, float] = {"audio": 100.0, "vision": 30.0}
@@ -152,7 +159,7 @@ class TextSequences:
     """A cacheable extractor (see :mod:`course_lib.features.cache`): text steps per word piece of MMSA clips.
 
     Attributes:
-        kind: One of :data:`TEXT_KINDS`.
+        kind: One of :data:`TEXT_KINDS` or :data:`EXTRA_TEXT_KINDS`.
         batch_size: Transcripts per MiniLM forward pass.
     """
 
@@ -161,8 +168,8 @@ class TextSequences:
     variable_length = True
 
     def __post_init__(self) -> None:
-        if self.kind not in TEXT_KINDS:
-            raise ValueError(f"text must be one of {TEXT_KINDS}, got {self.kind!r}")
+        if self.kind not in (*TEXT_KINDS, *EXTRA_TEXT_KINDS):
+            raise ValueError(f"text must be one of {TEXT_KINDS + tuple(EXTRA_TEXT_KINDS)}, got {self.kind!r}")
 
     @property
     def name(self) -> str:
@@ -174,7 +181,7 @@ class TextSequences:
         return {"kind": self.kind, "encoder": "all-MiniLM-L6-v2", "glove": "6B.50d", "version": 1}
 
     def __call__(self, records: Sequence[Sample]) -> list[np.ndarray]:
-        """``(T, D)`` float32 per clip, ``T`` its word pieces (1 for ``minilm_pooled``)."""
+        """``(T, D)`` float32 per clip, ``T`` its word pieces (1 for ``minilm_pooled``, ``T + 2`` for ``minilm_pretail``)."""
         if self.kind == "glove":
             return self._glove(records)
         return self._minilm(records)
@@ -208,6 +215,10 @@ class TextSequences:
         from course_lib.features.text import TextEncoder
 
         encoder = TextEncoder(max_length=len(records[0].text_bert[0]) if records else 128)
+        if self.kind == "minilm_pretail":
+            from course_lib.features.tails import PreTailTokenStates
+
+            return PreTailTokenStates(encoder, self.batch_size)([r.raw_text for r in records])
         out = []
         for begin in range(0, len(records), self.batch_size):
             chunk = records[begin : begin + self.batch_size]
@@ -316,6 +327,22 @@ class SequenceData:
         chosen = self.samples(samples) if isinstance(samples, str) else list(samples)
         return SequenceDataset(chosen, self.features, users)
 
+    def with_extra_text(
+        self, kind: str, cache_dir: str | Path | None = None, progress: bool = False
+    ) -> SequenceData:
+        """A copy that also holds one kind of :data:`EXTRA_TEXT_KINDS` (itself when it already does).
+
+        Shape:
+            ``features["text_pretail"]``: ``(T + 2, 384)`` per clip for ``"minilm_pretail"``.
+        """
+        if kind not in EXTRA_TEXT_KINDS:
+            raise ValueError(f"extra text must be one of {tuple(EXTRA_TEXT_KINDS)}, got {kind!r}")
+        if EXTRA_TEXT_KINDS[kind] in self.features:
+            return self
+        every = [s for split in self.splits.values() for s in split]
+        extra = {EXTRA_TEXT_KINDS[kind]: _text_steps(every, kind, cache_dir, progress)}
+        return dataclasses.replace(self, features={**self.features, **extra})
+
     def truncated(self, max_len: int) -> SequenceData:
         """A copy keeping at most the first ``max_len`` steps of every clip (the seq2seq lesson's T).
 
@@ -341,12 +368,27 @@ class SequenceData:
         return dataclasses.replace(self, features=features, stats={})
 
 
+def _text_steps(
+    clips: Sequence[Sample], kind: str, cache_dir: str | Path | None, progress: bool
+) -> dict[str, np.ndarray]:
+    """``{clip id: (T, D)}`` of one text kind, through the feature cache when ``cache_dir`` is given."""
+    extractor = TextSequences(kind)
+    if cache_dir is None:
+        steps = extractor(clips)
+    else:
+        from course_lib.features.cache import extract
+
+        steps = [np.array(x) for x in extract(clips, extractor, cache_dir, progress=progress)]
+    return {s.id: x for s, x in zip(clips, steps)}
+
+
 def load_sequences(
     path: str | Path,
     text: str = "glove",
     pool_hz: float | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = False,
+    extra_text: Sequence[str] = (),
 ) -> SequenceData:
     """Sequence features of every clip of an MMSA pickle, in one call.
 
@@ -358,6 +400,8 @@ def load_sequences(
         cache_dir: Where text features are cached (``run.cache_dir``); None
             computes them without caching.
         progress: Show a progress bar while computing text features.
+        extra_text: Kinds of :data:`EXTRA_TEXT_KINDS` to load as well, each under its key
+            (``"minilm_pretail"`` -> ``features["text_pretail"]``, ``(T + 2, 384)`` per clip).
 
     Returns:
         The clips and their features, audio and vision standardised with
@@ -368,19 +412,17 @@ def load_sequences(
         ValueError: for an unknown ``text`` kind, or ``pool_hz`` with an aligned file.
     """
     path = Path(path)
-    extractor = TextSequences(text)
+    if text not in TEXT_KINDS:
+        raise ValueError(f"text must be one of {TEXT_KINDS}, got {text!r}")
+    unknown = [k for k in extra_text if k not in EXTRA_TEXT_KINDS]
+    if unknown:
+        raise ValueError(f"extra_text must come from {tuple(EXTRA_TEXT_KINDS)}, got {unknown}")
     splits = mmsa.load(path)
     every = [s for split in splits.values() for s in split]
     aligned = all(len(s.audio) == len(s.text_bert[0]) == len(s.vision) for s in every)
     if aligned and pool_hz:
         raise ValueError(f"{path}: pool_hz applies to unaligned files; this one is aligned to word pieces")
-    if cache_dir is None:
-        text_steps = extractor(every)
-    else:
-        from course_lib.features.cache import extract
-
-        text_steps = [np.array(x) for x in extract(every, extractor, cache_dir, progress=progress)]
-    features: dict[str, dict[str, np.ndarray]] = {"text": {s.id: x for s, x in zip(every, text_steps)}}
+    features: dict[str, dict[str, np.ndarray]] = {"text": _text_steps(every, text, cache_dir, progress)}
     stats = {}
     names = ["train"] + [name for name in splits if name != "train"]
     for modality in ("audio", "vision"):
@@ -389,4 +431,6 @@ def load_sequences(
         features[modality] = {
             s.id: x for name, group in zip(names, scaled) for s, x in zip(splits[name], group)
         }
+    for kind in extra_text:
+        features[EXTRA_TEXT_KINDS[kind]] = _text_steps(every, kind, cache_dir, progress)
     return SequenceData(path, splits, features, stats, text, aligned)

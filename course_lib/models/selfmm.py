@@ -5,6 +5,9 @@ sub-tasks on hard-shared bottoms:
 
 * text: the clip's frozen MiniLM token states, mask-aware mean (the course's
   stand-in for BERT's [CLS]), then a trainable ``Linear -> ReLU`` projection;
+  optionally (``text_tail``) a trainable copy of MiniLM's last layer first runs
+  over the cached states entering it (:func:`tail_tokens`), the CPU-sized
+  version of the reference's fine-tuned BERT;
 * audio and vision: a single-direction LSTM over the clip's real steps, its
   final state -> dropout -> ``Linear`` (MMSA's ``AuViSubNet``);
 * fusion: ``[F_t; F_a; F_v]`` -> dropout -> ``Linear -> ReLU`` gives
@@ -66,6 +69,7 @@ __all__ = [
     "build_selfmm",
     "build_text_guided",
     "pooled_text",
+    "tail_tokens",
 ]
 
 MODALITIES: tuple[str, ...] = ("text", "audio", "vision")
@@ -92,6 +96,25 @@ def pooled_text(batch: Mapping[str, Any]) -> torch.Tensor:
     text = batch["text"].float()
     mask = length_mask(_lengths(batch, "text"), text.shape[1])
     return masked_pool(text, mask, "mean")
+
+
+def tail_tokens(tail: nn.Module, batch: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A text tail over ``[CLS] + pieces + [SEP]`` (``text_pretail``), then [CLS] and [SEP] dropped.
+
+    The rows kept are those of the ``"minilm_tokens"`` features (an empty
+    transcript keeps its [SEP] row), so before training they equal them.
+
+    Args:
+        tail: A :class:`course_lib.features.tails.TextTail`.
+        batch: Holds ``text_pretail`` and ``text_pretail_lengths``.
+
+    Shape:
+        ``text_pretail`` ``(B, L + 2, D)`` -> tokens ``(B, L + 1, D)``, lengths ``(B,)`` (real pieces per clip).
+    """
+    states = batch["text_pretail"].float()
+    lengths = _lengths(batch, "text_pretail")
+    out = tail(states, length_mask(lengths, states.shape[1]))
+    return out[:, 1:], torch.clamp(lengths - 2, min=1)
 
 
 class _SubNet(nn.Module):
@@ -140,6 +163,9 @@ class SelfMM(nn.Module):
         fusion_dim: Width of ``F_m*`` (MMSA: 128).
         post_dims: Width of each unimodal feature ``F_s`` (MMSA MOSEI: T 32, A 16, V 32).
         fusion_dropout: Dropout before the fusion layer (MMSA MOSEI: 0.1); dropout: elsewhere.
+        text_tail: A trainable copy of the text model's last layer
+            (:class:`course_lib.features.tails.TextTail`); the batch then needs ``text_pretail``
+            ``(B, T + 2, Dt)`` and the text bottom pools the tail's output instead of ``text``.
 
     Shape:
         batch ``{text (B, T, Dt), audio (B, Ta, Da), vision (B, Tv, Dv)}`` plus lengths ->
@@ -158,6 +184,7 @@ class SelfMM(nn.Module):
         post_dims: Mapping[str, int] | None = None,
         fusion_dropout: float = 0.1,
         dropout: float = 0.0,
+        text_tail: nn.Module | None = None,
     ) -> None:
         super().__init__()
         post = {"T": 32, "A": 16, "V": 32, **(post_dims or {})}
@@ -168,10 +195,22 @@ class SelfMM(nn.Module):
         self.fusion = _Head(sum(widths.values()), fusion_dim, fusion_dropout)
         self.heads = nn.ModuleDict({s: _Head(widths[s], post[s], dropout) for s in UNIMODAL})
         self.feature_dims = {"M": fusion_dim, **{s: post[s] for s in UNIMODAL}}
+        self.text_tail = text_tail
+
+    def pooled_text(self, batch: Mapping[str, Any]) -> torch.Tensor:
+        """The text entering the text bottom: mean of the frozen tokens, or of the tail's output.
+
+        Shape:
+            ``(B, Dt)``.
+        """
+        if self.text_tail is None:
+            return pooled_text(batch)
+        tokens, lengths = tail_tokens(self.text_tail, batch)
+        return masked_pool(tokens, length_mask(lengths, tokens.shape[1]), "mean")
 
     def forward(self, batch: Mapping[str, Any]) -> dict[str, Any]:
         bottoms = {
-            "T": self.text(pooled_text(batch)),
+            "T": self.text(self.pooled_text(batch)),
             "A": self.audio(batch["audio"], _lengths(batch, "audio")),
             "V": self.vision(batch["vision"], _lengths(batch, "vision")),
         }

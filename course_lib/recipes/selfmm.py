@@ -7,7 +7,9 @@ The protocol (the taught paper's, with the course's changes stated):
    (:func:`course_lib.features.sequences.load_sequences`) with frozen MiniLM
    token states as text (the CPU stand-in for fine-tuned BERT: the models
    take their mask-aware mean, the CNN the tokens), audio and vision
-   standardised on training frames; the generator's ground truth (each
+   standardised on training frames; with ``text_tail`` also the cached states
+   entering MiniLM's last layer, whose trainable copy then fine-tunes inside
+   Self-MM at ``text_lr`` (:class:`course_lib.features.tails.TextTail`); the generator's ground truth (each
    clip's true text, voice and face sentiment and its modality conflict) when
    the corpus has one.
 2. :func:`train` -- one neural model (``model`` of :class:`SelfMMConfig`):
@@ -32,10 +34,11 @@ The protocol (the taught paper's, with the course's changes stated):
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -106,6 +109,8 @@ class SelfMMConfig(RecipeConfig):
             5e-3, 1e-4) and the weight decay of the other parts (MMSA: 0.01).
         grad_clip: Max gradient norm (None: none, as MMSA).
         threads: Torch CPU threads while training.
+        text_tail: Self-MM family only: fine-tune a copy of MiniLM's last layer (in the ``text``
+            group, at ``text_lr``) over the cached states entering it, instead of frozen tokens.
     """
 
     model: str = "selfmm"
@@ -138,6 +143,7 @@ class SelfMMConfig(RecipeConfig):
     weight_decay: float = 0.01
     grad_clip: float | None = None
     threads: int | None = 1
+    text_tail: bool = False
 
     SMOKE_SIZES: ClassVar[dict[str, Any]] = {
         "epochs": 4,
@@ -150,6 +156,8 @@ class SelfMMConfig(RecipeConfig):
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        if self.text_tail and self.model not in _SELFMM_FAMILY:
+            raise ValueError(f"text_tail applies to {_SELFMM_FAMILY}, not to {self.model!r}")
 
     def text_guided(self, **fields: Any) -> SelfMMConfig:
         """The paper's own model at its chosen point: batch 64, lr 2e-4, hidden 128 (Tables 3-5)."""
@@ -169,10 +177,26 @@ class SelfMMData:
         sequences: Every clip's features (text: MiniLM token states).
         truth: ``{clip id: segment record}`` of ``ground_truth.json`` (``y_T``, ``y_A``,
             ``y_V``, ``y_M``, ``conflict``...); empty on real data.
+        cache_dir: Where text features are cached (used when the pre-tail states are loaded later).
     """
 
     sequences: SequenceData
     truth: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cache_dir: Path | None = None
+    _with_tail: SelfMMData | None = field(default=None, init=False, repr=False, compare=False)
+
+    def with_text_tail(self) -> SelfMMData:
+        """This data plus the states entering MiniLM's last layer (``text_pretail``), loaded once.
+
+        Returns:
+            Itself when it holds them already, else a copy that does (kept for the next call).
+        """
+        if "text_pretail" in self.sequences.features:
+            return self
+        if self._with_tail is None:
+            sequences = self.sequences.with_extra_text("minilm_pretail", self.cache_dir)
+            self._with_tail = SelfMMData(sequences, self.truth, self.cache_dir)
+        return self._with_tail
 
     def samples(self, split: str) -> list[Sample]:
         """The clips of one split."""
@@ -203,6 +227,9 @@ def load_selfmm_data(
 ) -> SelfMMData:
     """Load the corpus's aligned sequences (MiniLM tokens) and its ground truth.
 
+    The states entering MiniLM's last layer are loaded too when ``config.text_tail``
+    (otherwise :func:`train` loads them the first time a configuration asks).
+
     Raises:
         FileNotFoundError: naming the missing pickle.
     """
@@ -211,7 +238,9 @@ def load_selfmm_data(
         raise FileNotFoundError(
             f"no MMSA pickle at {path} (generate the corpora with `python -m course_lib data make --preset tiny|full`)"
         )
-    return SelfMMData(load_sequences(path, "minilm_tokens", None, cache_dir), _read_truth(path))
+    extra = ("minilm_pretail",) if config.text_tail else ()
+    sequences = load_sequences(path, "minilm_tokens", None, cache_dir, extra_text=extra)
+    return SelfMMData(sequences, _read_truth(path), None if cache_dir is None else Path(cache_dir))
 
 
 # ----------------------------------------------------------------------------- neural models
@@ -230,6 +259,19 @@ class RunResult(PretrainResult):
     name: str = ""
 
 
+@cache
+def _pretrained_tail() -> nn.Module:
+    from course_lib.features.tails import TextTail
+    from course_lib.features.text import TextEncoder
+
+    return TextTail(TextEncoder())
+
+
+def text_tail() -> nn.Module:
+    """A fresh trainable copy of MiniLM's last layer (the encoder is read once per process)."""
+    return copy.deepcopy(_pretrained_tail())
+
+
 def build_model(config: SelfMMConfig, dims: Mapping[str, int]) -> nn.Module:
     """The configured network for these feature sizes."""
     if config.model in _SELFMM_FAMILY:
@@ -246,6 +288,7 @@ def build_model(config: SelfMMConfig, dims: Mapping[str, int]) -> nn.Module:
             post_dims={"T": config.post_text, "A": config.post_audio, "V": config.post_vision},
             fusion_dropout=config.fusion_dropout,
             dropout=config.dropout,
+            text_tail=text_tail() if config.text_tail else None,
         )
     if config.model == "text_guided":
         return registry.build(
@@ -255,13 +298,14 @@ def build_model(config: SelfMMConfig, dims: Mapping[str, int]) -> nn.Module:
 
 
 def param_groups(config: SelfMMConfig):
-    """MMSA's groups: text layers, audio and vision sub-networks at their own rates, the rest with weight decay."""
+    """MMSA's groups: text layers (with the text tail), audio and vision sub-networks at their own rates,
+    the rest with weight decay."""
     rates = {"text": config.text_lr, "audio": config.audio_lr, "vision": config.vision_lr}
 
     def groups(model: nn.Module) -> list[dict[str, Any]]:
         chosen: dict[str, list[nn.Parameter]] = {name: [] for name in (*rates, "other")}
         for name, parameter in model.named_parameters():
-            part = name.split(".")[0]
+            part = "text" if name.startswith("text_tail.") else name.split(".")[0]
             own = part in rates and (config.model in _SELFMM_FAMILY or part == "text")
             chosen[part if own else "other"].append(parameter)
         out = [{"params": chosen[p], "lr": rates[p], "weight_decay": 0.0} for p in rates if chosen[p]]
@@ -298,6 +342,8 @@ def train(config: SelfMMConfig, data: SelfMMData, seed: int, device: Any = "cpu"
 
 
 def _train(config: SelfMMConfig, data: SelfMMData, seed: int, device: Any) -> RunResult:
+    if config.text_tail:
+        data = data.with_text_tail()
     dims = data.sequences.dims
     torch.manual_seed(seed)
     probe = build_model(config, dims)
