@@ -15,6 +15,7 @@ BENCHMARKS: dict[str, str] = {
     "corpora": "course_lib.data.synthetic.bench",
     "features": "course_lib.features.bench",
     "course": "course_lib.course_bench",
+    "selfmm-tail": "course_lib.recipes.selfmm_bench",
 }
 
 
