@@ -631,7 +631,7 @@ def explain_update(ulgm: ULGM, index: int, task: str = "A") -> dict[str, float]:
 # ----------------------------------------------------------------------------- sweeps (Tables 3-5)
 
 #: Tables 3-5 of the paper as axes of the text-guided model: axis -> {row label: config changes}.
-#: The paper's "lr / BERT lr" becomes "lr / text lr" (MiniLM is frozen; its trainable MLP takes
+#: The paper's "lr / BERT lr" becomes "lr / text lr" (the text-guided model keeps MiniLM frozen; its trainable MLP takes
 #: the second rate), the same pattern of changes: lr halved, then the text rate raised 2.5 times.
 AXES: dict[str, dict[str, dict[str, Any]]] = {
     "batch": {str(b): {"batch_size": b} for b in (128, 64, 32, 16)},
