@@ -10,15 +10,7 @@ from course_lib.features.sequences import load_sequences
 from course_lib.models.selfmm import tail_tokens
 from course_lib.recipes import selfmm as recipe
 
-TINY = {
-    "epochs": 2,
-    "patience": 2,
-    "text_out": 8,
-    "fusion_dim": 8,
-    "post_text": 4,
-    "post_audio": 4,
-    "post_vision": 4,
-}
+TINY = {"epochs": 2, "patience": 2, "text_out": 8, "fusion_dim": 8}
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +86,19 @@ def test_frozen_default_ignores_the_pretail_states(plain, tuned):
     first, second = recipe.train(config, plain, seed=3), recipe.train(config, tuned, seed=3)
     assert first.model.text_tail is None
     assert np.array_equal(first.y_pred, second.y_pred)
+
+
+def test_bench_prints_seconds_per_epoch_of_both_runs(small_mmsa, tmp_path, monkeypatch, capsys):
+    import argparse
+
+    from course_lib.recipes import selfmm_bench
+
+    (tmp_path / "corpora" / "tiny" / "MOSEI").mkdir(parents=True)
+    (tmp_path / "corpora" / "tiny" / "MOSEI" / "aligned_50.pkl").write_bytes(small_mmsa.read_bytes())
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    parser = argparse.ArgumentParser()
+    selfmm_bench.add_arguments(parser)
+    assert selfmm_bench.run(parser.parse_args(["--preset", "tiny", "--epochs", "1"])) == 0
+    out = capsys.readouterr().out
+    assert "frozen tokens:" in out and "text tail, text_lr 0.001:" in out and out.count("s/epoch") == 2
