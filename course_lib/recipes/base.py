@@ -287,8 +287,12 @@ def _train_in_worker(config: Any, seed: int) -> tuple[Any, float]:
     return _timed(_PARALLEL_TRAIN, config, seed)
 
 
-def _train_all(configs: Mapping[Any, Any], train: Callable[[Any, int], Any], seeds: Sequence[int], jobs: int):
-    """Yield ``(name, seed, result, seconds)`` as runs finish, ``jobs`` at a time (in forked processes)."""
+def train_runs(configs: Mapping[Any, Any], train: Callable[[Any, int], Any], seeds: Sequence[int], jobs: int):
+    """Yield ``(name, seed, result, seconds)`` as runs finish, ``jobs`` at a time (in forked processes).
+
+    Every run is seeded with :func:`course_lib.runtime.seed_everything` first, so
+    its result does not depend on ``jobs`` (workers train on one thread each).
+    """
     global _PARALLEL_TRAIN
     tasks = [(name, seed) for name in configs for seed in seeds]
     if jobs == 1:
@@ -347,7 +351,7 @@ def compare_configs(
     finished: dict[Any, dict[int, Any]] = {name: {} for name in configs}
     seconds: dict[Any, float] = {name: 0.0 for name in configs}
     started = time.perf_counter()
-    for count, (name, seed, result, elapsed) in enumerate(_train_all(configs, train, seeds, jobs), start=1):
+    for count, (name, seed, result, elapsed) in enumerate(train_runs(configs, train, seeds, jobs), start=1):
         finished[name][seed] = result
         seconds[name] += elapsed
         if verbose and count == 1 and total_runs > 1:

@@ -178,7 +178,7 @@ def open_study(
     import optuna
 
     url = storage or default_storage()
-    sampler = optuna.samplers.TPESampler(seed=seed + worker)
+    sampler = optuna.samplers.TPESampler(seed=seed + worker, constant_liar=True)  # sees trials in progress
     study = optuna.create_study(
         study_name=name, storage=_storage(url), sampler=sampler, direction=direction, load_if_exists=True
     )
@@ -199,9 +199,23 @@ def _finished(study) -> int:
 
 def _mean_summary(recipe: SweepRecipe, config: Any, data: Any, seeds: Sequence[int]) -> dict[str, float]:
     """Train ``config`` once per seed; the mean of every numeric summary value."""
-    summaries = [recipe.train(config, data, seed).summary() for seed in seeds]
+    return _mean_of([recipe.train(config, data, seed).summary() for seed in seeds])
+
+
+def _mean_of(summaries: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The mean of every numeric value over several runs' summaries."""
     keys = [key for key, value in summaries[0].items() if isinstance(value, (int, float, np.number))]
     return {key: float(np.mean([summary[key] for summary in summaries])) for key in keys}
+
+
+def _record(trial: Any, summary: dict[str, float], seconds: float, worker: int, seeds: Sequence[int]) -> None:
+    """Store a trial's time, worker, seeds and validation figures as user attributes."""
+    trial.set_user_attr("seconds", round(seconds, 2))
+    trial.set_user_attr("worker", worker)
+    trial.set_user_attr("seeds", list(seeds))
+    for name, value in summary.items():
+        if name.startswith("val_"):
+            trial.set_user_attr(name, value)
 
 
 def _objective(recipe: SweepRecipe, data: Any, smoke: bool, seeds: Sequence[int], worker: int):
@@ -213,15 +227,56 @@ def _objective(recipe: SweepRecipe, data: Any, smoke: bool, seeds: Sequence[int]
         summary = _mean_summary(recipe, config, data, seeds)
         if key not in summary:
             raise KeyError(f"{recipe.name}: the result's summary() has no {key!r}")
-        trial.set_user_attr("seconds", round(time.perf_counter() - start, 2))
-        trial.set_user_attr("worker", worker)
-        trial.set_user_attr("seeds", list(seeds))
-        for name, value in summary.items():
-            if name.startswith("val_"):
-                trial.set_user_attr(name, value)
+        _record(trial, summary, time.perf_counter() - start, worker, seeds)
         return summary[key]
 
     return objective
+
+
+def _optimize_in_batches(
+    handle: Any,
+    recipe: SweepRecipe,
+    data: Any,
+    smoke: bool,
+    seeds: Sequence[int],
+    worker: int,
+    trials: int,
+    jobs: int,
+) -> None:
+    """Ask ``jobs`` trials at a time, train them at once in forked processes, tell them in the order asked.
+
+    The sampler proposes each batch from the same finished trials whatever the
+    machine's timing, so a seeded sweep gives the same trials with any ``jobs``
+    >= 2 (with ``jobs = 1`` it is the ordinary sequential loop).
+    """
+    import optuna
+
+    from course_lib.recipes.base import train_runs
+
+    key = f"val_{recipe.metric}"
+    optuna.storages.fail_stale_trials(handle)  # trials of a killed batch (optimize() does this itself)
+    while (missing := trials - _finished(handle)) > 0:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", "Heartbeat of storage", UserWarning
+            )  # batches end within the run
+            asked = [handle.ask() for _ in range(min(jobs, missing))]
+        configs = {trial.number: recipe.space(trial, smoke) for trial in asked}
+        runs: dict[int, list[tuple[dict[str, float], float]]] = {number: [] for number in configs}
+        try:
+            train = lambda config, seed: recipe.train(config, data, seed).summary()
+            for number, _seed, summary, seconds in train_runs(configs, train, seeds, jobs):
+                runs[number].append((summary, seconds))
+        except BaseException:
+            for trial in asked:
+                handle.tell(trial, state=optuna.trial.TrialState.FAIL)
+            raise
+        for trial in asked:
+            mean = _mean_of([summary for summary, _ in runs[trial.number]])
+            if key not in mean:
+                raise KeyError(f"{recipe.name}: the result's summary() has no {key!r}")
+            _record(trial, mean, sum(seconds for _, seconds in runs[trial.number]), worker, seeds)
+            handle.tell(trial, mean[key])
 
 
 def trials_table(study):
@@ -250,6 +305,7 @@ def run_sweep(
     score_test: bool = True,
     data: Any = None,
     quiet: bool = True,
+    jobs: int | str = 1,
 ) -> SweepResult:
     """Run the study until it holds ``trials`` finished trials, then score the winner on the test split.
 
@@ -265,8 +321,13 @@ def run_sweep(
         score_test: Train the winner again and report its test metrics.
         data: The recipe's data when already loaded (else ``recipe.load(smoke)``).
         quiet: Hide Optuna's per-trial log lines.
+        jobs: Trials trained at once on this machine, in forked processes (``"auto"``: one per
+            CPU core); each batch is proposed from the same finished trials, so the result
+            does not depend on the machine's timing.
     """
     import optuna
+
+    from course_lib.recipes.base import resolve_jobs
 
     if trials < 1:
         raise ValueError(f"trials must be at least 1, got {trials}")
@@ -277,7 +338,10 @@ def run_sweep(
     handle = open_study(study, url, recipe.direction, sampler_seed, worker)
     data = recipe.load(smoke) if data is None else data
     missing = trials - _finished(handle)
-    if missing > 0:
+    parallel = resolve_jobs(jobs, missing * len(seeds))
+    if missing > 0 and parallel > 1:
+        _optimize_in_batches(handle, recipe, data, smoke, seeds, worker, trials, parallel)
+    elif missing > 0:
         stop = optuna.study.MaxTrialsCallback(trials, states=(optuna.trial.TrialState.COMPLETE,))
         handle.optimize(_objective(recipe, data, smoke, seeds, worker), n_trials=missing, callbacks=[stop])
     best = handle.best_trial

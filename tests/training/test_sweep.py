@@ -161,3 +161,33 @@ def test_the_default_storage_is_a_sqlite_file_in_the_data_folder(tmp_path, monke
     assert sweep.default_storage() == f"sqlite:///{tmp_path / 'sweeps' / 'sweeps.db'}"
     assert np.isfinite(sweep.run_sweep(TOY, "default", trials=2, score_test=False).best_value)
     assert (tmp_path / "sweeps" / "sweeps.db").is_file()
+
+
+def test_parallel_trials_are_proposed_in_batches_and_reproducible(tmp_path):
+    runs = [
+        sweep.run_sweep(
+            TOY, "p", trials=5, storage=f"sqlite:///{tmp_path / f'{name}.db'}", seeds=(1, 2), jobs=2
+        )
+        for name in ("a", "b")
+    ]
+    first, second = (run.trials for run in runs)
+    assert len(first) == 5 and (first["state"] == "complete").all()  # never more than asked for
+    assert first["c"].tolist() == second["c"].tolist()  # the machine's timing does not matter
+    assert first["value"].tolist() == second["value"].tolist()
+    assert first["c"].nunique() == 5  # trials asked together are not proposed twice
+    stored = optuna.load_study(study_name="p", storage=f"sqlite:///{tmp_path / 'a.db'}")
+    assert all(trial.user_attrs["seeds"] == [1, 2] for trial in stored.trials)
+    assert runs[0].rerun_value == pytest.approx(runs[0].best_value)  # the winner retrained in the parent
+
+
+def test_a_failing_batch_marks_its_trials_failed(tmp_path):
+    def broken(config, data, seed):
+        raise RuntimeError("diverged")
+
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    with pytest.raises(RuntimeError, match="diverged"):
+        sweep.run_sweep(
+            sweep.SweepRecipe("bad", toy_space, toy_load, broken), "f", trials=2, storage=url, jobs=2
+        )
+    states = {trial.state for trial in optuna.load_study(study_name="f", storage=url).trials}
+    assert states == {optuna.trial.TrialState.FAIL}
