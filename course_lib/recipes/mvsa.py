@@ -157,16 +157,21 @@ class MVSAData:
     def batch(self, split: str, index: Sequence[int] | None = None) -> dict[str, torch.Tensor]:
         """All (or some) items of a split as one batch dict.
 
+        Tokens are cut to the batch's longest post (padding is masked anyway, and
+        shorter batches train faster).
+
         Shape:
             text ``(N, 384)``, image ``(N, 1280)``, tokens ``(N, L, 384)``,
             tokens_mask ``(N, L)``, regions ``(N, R, 1280)``, label ``(N,)``
         """
         pick = slice(None) if index is None else np.asarray(index)
+        mask = self.tokens_mask[split][pick]
+        width = max(1, int(mask.sum(1).max())) if len(mask) else mask.shape[1]  # the batch's longest post
         return {
             "text": torch.from_numpy(self.text[split][pick]),
             "image": torch.from_numpy(self.image[split][pick]),
-            "tokens": torch.from_numpy(self.tokens[split][pick]),
-            "tokens_mask": torch.from_numpy(self.tokens_mask[split][pick]),
+            "tokens": torch.from_numpy(np.ascontiguousarray(self.tokens[split][pick][:, :width])),
+            "tokens_mask": torch.from_numpy(np.ascontiguousarray(mask[:, :width])),
             "regions": torch.from_numpy(self.regions[split][pick]),
             "label": torch.from_numpy(self.labels[split][pick]),
         }

@@ -46,6 +46,24 @@ def test_features_splits_and_ground_truth(setting):
     assert sum(sum(c.values()) for c in data.counts().values()) == data.report.kept
 
 
+def test_a_batch_is_cut_to_its_longest_post_and_the_region_model_does_not_notice(setting):
+    _, config, data = setting
+    lengths = data.tokens_mask["valid"].sum(1)
+    short = np.argsort(lengths)[:3]
+    batch = data.batch("valid", short)
+    assert batch["tokens"].shape[1] == int(lengths[short].max()) < data.tokens["valid"].shape[1]
+    assert batch["tokens_mask"].all(dim=1).any()  # the longest post fills the batch
+    padded = {
+        **batch,
+        "tokens": torch.from_numpy(data.tokens["valid"][short]),
+        "tokens_mask": torch.from_numpy(data.tokens_mask["valid"][short]),
+    }
+    torch.manual_seed(0)
+    model = recipe.build_model(config.replace(model="region_mha"), data).eval()
+    with torch.no_grad():
+        assert torch.allclose(model(batch), model(padded), atol=1e-5)
+
+
 def test_training_is_deterministic_and_scores_validation_then_test(setting):
     _, config, data = setting
     first = recipe.train(config.replace(model="region_mha"), data, seed=5)
