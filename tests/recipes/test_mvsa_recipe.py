@@ -221,3 +221,59 @@ def test_a_small_sweep_and_its_selection_curve(setting, tmp_path):
     assert curve["test_weighted_f1"].iloc[-1] == pytest.approx(winner.metrics("test")["weighted_f1"])
     explained = recipe.explain_post({"winner": winner.model}, data.batch("test", [0]))
     assert set(explained["models"]["winner"]) == set(alfano.CLASSES) and explained["attention"] is None
+
+
+@pytest.fixture(scope="module")
+def tuned(setting):
+    root, config, data = setting
+    tuning = recipe.TailTuning(max_epochs=2, patience=2, tail_lr=1e-3)
+    return recipe.finetune_encoders(config, data, root / "cache", seed=4, tuning=tuning), tuning
+
+
+def test_finetuning_first_changes_the_features_and_keeps_their_shapes(setting, tuned):
+    _, _, data = setting
+    result, _ = tuned
+    new = result.data
+    for split in recipe.SPLITS:
+        for key in ("text", "image", "tokens", "regions"):
+            assert getattr(new, key)[split].shape == getattr(data, key)[split].shape
+        assert not np.allclose(new.text[split], data.text[split], atol=1e-3)
+        assert not np.allclose(new.image[split], data.image[split], atol=1e-3)
+        assert (new.tokens[split][~data.tokens_mask[split]] == 0).all()  # padding stays zero
+        assert new.posts[split] is data.posts[split] and (new.labels[split] == data.labels[split]).all()
+    assert set(result.seconds) == {"extract", "tune_text", "tune_image", "features"}
+    fusion = recipe.train(recipe.MVSAConfig(**FAST, model="region_mha"), new, seed=1)
+    assert fusion.y_pred.shape == (len(data.posts["test"]),)
+
+
+def test_the_pretail_features_reproduce_the_frozen_ones_before_training(setting, tuned):
+    from course_lib.features.tails import ImageTail, TextTail
+    from course_lib.models.mvsa import TailClassifier, UnimodalClassifier
+
+    root, config, data = setting
+    pre, encoder, backbone = recipe.load_pretail(data, config, root / "cache")
+    assert pre.seconds == 0.0  # the fixture's run cached them
+    assert pre.regions["train"].shape[1:] == (16, 192)
+    text = TailClassifier(TextTail(encoder), UnimodalClassifier("text", 384))
+    image = TailClassifier(ImageTail(backbone), UnimodalClassifier("image", 1280))
+    untouched = recipe.tuned_data(data, pre, text, image)
+    np.testing.assert_allclose(untouched.text["valid"], data.text["valid"], atol=1e-4)
+    np.testing.assert_allclose(untouched.image["valid"], data.image["valid"], rtol=1e-3, atol=1e-3)
+
+
+def test_tuned_classifiers_are_chosen_on_validation_and_deterministic(setting, tuned):
+    root, config, data = setting
+    result, tuning = tuned
+    scores = result.scores()
+    for modality, classifier in result.classifiers.items():
+        best = max(classifier.history, key=lambda row: row["val_weighted_f1"])
+        assert scores[modality]["val_weighted_f1"] == pytest.approx(best["val_weighted_f1"])
+        assert 0.0 <= scores[modality]["test_weighted_f1"] <= 1.0
+    pre, encoder, _ = recipe.load_pretail(data, config, root / "cache")
+    from course_lib.features.tails import TextTail
+
+    again = recipe.tune_tail(TextTail(encoder), "text", pre, config, tuning, seed=4)
+    first = result.classifiers["text"]
+    assert (again.val_pred == first.val_pred).all() and (again.y_pred == first.y_pred).all()
+    for name, weight in first.model.state_dict().items():
+        torch.testing.assert_close(again.model.state_dict()[name], weight, msg=name)
