@@ -10,9 +10,12 @@ The protocol (Alfano's, :mod:`course_lib.papers.alfano`, with the course's chang
    grid; their mean is the 1280-d image vector, the shape of MobileNetV2's).
 2. :func:`train` -- one model (:data:`course_lib.models.mvsa.MODELS`) trained on
    the frozen features with Adam and early stopping on **validation weighted
-   F1**; the result holds validation and test predictions. The paper fine-tunes
-   each encoder alone first; on a CPU the course keeps the encoders frozen and
-   trains heads (a deviation the lesson names).
+   F1**; the result holds validation and test predictions.
+   :func:`finetune_encoders` -- the paper's first step, on a CPU budget: each
+   encoder's last block (MiniLM's last layer, EfficientNet-Lite0's last block
+   and head) is fine-tuned alone on its own classifier over cached pre-tail
+   features, then frozen; the tuned tails recompute every split's features,
+   on which the same fusions train.
 3. :func:`suggest_config` / :func:`objective` -- the search space over an
    optuna-like ``trial`` and one trial's training, scored on validation only
    (:func:`score_test` scores the winner's test split once, afterwards).
@@ -69,6 +72,7 @@ __all__ = [
     "train",
     "tune_tail",
     "tuned_data",
+    "tuned_row",
 ]
 
 SPLITS = ("train", "valid", "test")
@@ -940,6 +944,11 @@ def region_mass(
 FUSIONS: tuple[str, ...] = ("concat", "pooled_mha", "pooled_mha_residual", "region_mha")
 
 
+def tuned_row(fusion: str) -> str:
+    """The comparison row of a fusion trained on the fine-tuned features, e.g. ``"concat (tuned first)"``."""
+    return f"{fusion} (tuned first)"
+
+
 def weak_class_gap(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean F1 of negative and neutral minus the F1 of positive (the paper: -0.135)."""
     f1 = metrics.per_class_f1(y_true, y_pred, MVSA_CLASSES)
@@ -966,6 +975,7 @@ def paper_claims(
     mass: Mapping[str, np.ndarray] | None = None,
     search: tuple[MVSAResult, str] | None = None,
     n_resamples: int = 1000,
+    tuned: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The paper's claims and the course's questions as claim records (paired bootstrap over test posts).
 
@@ -976,6 +986,8 @@ def paper_claims(
         mass: :func:`region_mass` of the region model on the test posts (skipped when None).
         search: ``(winner result with test scores, default row name)`` (skipped when None).
         n_resamples: Bootstrap resamples.
+        tuned: ``(row of a fusion on fine-tuned features, row of the same fusion on frozen ones)``,
+            both in ``comparison`` (skipped when None).
     """
     from course_lib.papers import alfano, compare, compare_values
 
@@ -997,12 +1009,14 @@ def paper_claims(
             note=note,
         ),
         comparison.claim(
-            claims["head_capacity_helps"], "concat", "concat (linear probe)", n_resamples=n_resamples
+            questions["head_capacity_helps"], "concat", "concat (linear probe)", n_resamples=n_resamples
         ),
         comparison.claim(
             questions["pooled_mha_ignores_text"], "pooled_mha", "image", n_resamples=n_resamples
         ),
     ]
+    if tuned is not None:
+        records.append(comparison.claim(claims["finetune_first_helps"], *tuned, n_resamples=n_resamples))
     if mass is not None and len(mass["mass"]):
         records.append(compare_values(questions["region_attention_on_shapes"], mass["mass"], mass["chance"]))
     if search is not None:

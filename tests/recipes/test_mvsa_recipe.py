@@ -152,14 +152,23 @@ def test_region_mass_of_uniform_attention_is_chance(setting):
     assert one["mass"][0] == 1.0 and one["chance"][0] == pytest.approx(1 / 16)
 
 
-def test_claims_are_well_formed_and_the_paper_is_registered(setting):
+def test_claims_are_well_formed_and_the_paper_is_registered(setting, tuned):
+    from course_lib.recipes.base import combine
+
     _, config, data = setting
     configs = {name: config.replace(model=name) for name in ("text", "image", "concat", "pooled_mha")}
     configs["concat (linear probe)"] = config.replace(hidden=0)
     comparison = compare_configs(configs, lambda c, s: recipe.train(c, data, s), seeds=(1, 2))
+    row = recipe.tuned_row("concat")
+    on_tuned = compare_configs({row: config}, lambda c, s: recipe.train(c, tuned[0].data, s), seeds=(1, 2))
+    comparison = combine(comparison, on_tuned)
     winner = recipe.train(config, data, seed=9)
-    claims = recipe.paper_claims(comparison, "concat", search=(winner, "concat"), n_resamples=50)
-    assert not check_claims(claims) and len(claims) == 7
+    claims = recipe.paper_claims(
+        comparison, "concat", search=(winner, "concat"), n_resamples=50, tuned=(row, "concat")
+    )
+    assert not check_claims(claims) and len(claims) == 8
+    finetune = next(c for c in claims if (c["a"], c["b"]) == (row, "concat"))
+    assert finetune["claim"] == alfano.CLAIMS["finetune_first_helps"].text
     assert {c["paper_key"] for c in claims} == {"alfano"}
     table = recipe.per_class_table(comparison, ["concat"])
     assert table.iloc[0]["positive"] == 0.81 and table.loc["concat", "weighted_f1"] == pytest.approx(
