@@ -118,12 +118,18 @@ class TailClassifier(nn.Module):
     def positions(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """The tail's output per token (padding zero) or per region.
 
+        The text tail runs on the batch's longest real sequence only (padding
+        beyond it is cut, then restored as zeros), which saves most of its cost.
+
         Shape:
             text ``(B, L, D)``; image ``(B, R, 1280)``
         """
-        if self.classifier.modality == "text":
-            return self.tail(batch["tokens"], batch["tokens_mask"])
-        return self.tail.regions(batch["regions"])
+        if self.classifier.modality != "text":
+            return self.tail.regions(batch["regions"])
+        tokens, mask = batch["tokens"], batch["tokens_mask"]
+        length = max(int(mask.sum(1).max()), 1)
+        out = self.tail(tokens[:, :length], mask[:, :length])
+        return nn.functional.pad(out, (0, 0, 0, tokens.shape[1] - length))
 
     def pool(self, positions: torch.Tensor, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Mask-aware mean over tokens, or mean over regions: ``(B, P, D)`` -> ``(B, D)``."""

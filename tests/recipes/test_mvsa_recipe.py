@@ -268,6 +268,10 @@ def test_the_pretail_features_reproduce_the_frozen_ones_before_training(setting,
     untouched = recipe.tuned_data(data, pre, text, image)
     np.testing.assert_allclose(untouched.text["valid"], data.text["valid"], atol=1e-4)
     np.testing.assert_allclose(untouched.image["valid"], data.image["valid"], rtol=1e-3, atol=1e-3)
+    shortest = np.argsort(data.tokens_mask["valid"].sum(1))[:2]  # a batch cut to its own longest tweet
+    with torch.no_grad():
+        cut = text.eval().positions(pre.batch("valid", shortest)).numpy()
+    np.testing.assert_allclose(cut, untouched.tokens["valid"][shortest], atol=1e-4)
 
 
 def test_tuned_classifiers_are_chosen_on_validation_and_deterministic(setting, tuned):
