@@ -475,7 +475,7 @@ class TailTuning(RecipeConfig):
     batch_size: int = 32
     threads: int | None = None
 
-    SMOKE_SIZES: ClassVar[dict[str, Any]] = {"max_epochs": 2, "patience": 2}
+    SMOKE_SIZES: ClassVar[dict[str, Any]] = {"max_epochs": 1, "patience": 1}
 
 
 @dataclass
