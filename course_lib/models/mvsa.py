@@ -34,12 +34,13 @@ import torch
 from torch import nn
 
 from course_lib.models.registry import register
-from course_lib.models.sequence import CrossmodalBlock
+from course_lib.models.sequence import CrossmodalBlock, masked_pool
 
 __all__ = [
     "ConcatFusionClassifier",
     "PooledAttentionFusion",
     "RegionAttentionFusion",
+    "TailClassifier",
     "UnimodalClassifier",
     "build_mvsa_model",
     "head",
@@ -91,6 +92,54 @@ class UnimodalClassifier(nn.Module):
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
         return self.head(batch[self.modality])
+
+
+class TailClassifier(nn.Module):
+    """A stand-alone model whose encoder's last block trains too: tail, pooling, then the unimodal head.
+
+    The batch holds what enters the tail (:mod:`course_lib.features.tails`):
+    ``tokens`` ``(B, L, D_in)`` with ``tokens_mask`` ``(B, L)`` for a text tail,
+    ``regions`` ``(B, R, C_in)`` for an image tail.
+
+    Args:
+        tail: A :class:`~course_lib.features.tails.TextTail` (``classifier.modality == "text"``)
+            or :class:`~course_lib.features.tails.ImageTail` (``"image"``).
+        classifier: The head on the pooled vector (reads ``batch[classifier.modality]``).
+
+    Shape:
+        pre-tail batch -> ``(B, num_classes)``
+    """
+
+    def __init__(self, tail: nn.Module, classifier: UnimodalClassifier) -> None:
+        super().__init__()
+        self.tail = tail
+        self.classifier = classifier
+
+    def positions(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """The tail's output per token (padding zero) or per region.
+
+        The text tail runs on the batch's longest real sequence only (padding
+        beyond it is cut, then restored as zeros), which saves most of its cost.
+
+        Shape:
+            text ``(B, L, D)``; image ``(B, R, 1280)``
+        """
+        if self.classifier.modality != "text":
+            return self.tail.regions(batch["regions"])
+        tokens, mask = batch["tokens"], batch["tokens_mask"]
+        length = max(int(mask.sum(1).max()), 1)
+        out = self.tail(tokens[:, :length], mask[:, :length])
+        return nn.functional.pad(out, (0, 0, 0, tokens.shape[1] - length))
+
+    def pool(self, positions: torch.Tensor, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Mask-aware mean over tokens, or mean over regions: ``(B, P, D)`` -> ``(B, D)``."""
+        if self.classifier.modality == "text":
+            return masked_pool(positions, batch["tokens_mask"], "mean")
+        return positions.mean(1)
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        pooled = self.pool(self.positions(batch), batch)
+        return self.classifier({self.classifier.modality: pooled})
 
 
 class ConcatFusionClassifier(nn.Module):

@@ -70,10 +70,10 @@ CLAIMS: dict[str, Claim] = {
         round((0.67 + 0.68) / 2 - 0.81, 3),
         "F1 0.67 (negative), 0.68 (neutral), 0.81 (positive); one run",
     ),
-    "head_capacity_helps": Claim(
-        "head_capacity_helps",
-        "training a stand-alone model first helps; here (frozen encoders, a deviation) an MLP head beats a "
-        "linear probe on the same features (MLP - probe > 0)",
+    "finetune_first_helps": Claim(
+        "finetune_first_helps",
+        "fine-tuning each encoder alone first, then freezing it, helps the multimodal model: the fusion on "
+        "the tuned features beats the same fusion on the frozen pretrained ones (tuned - frozen > 0)",
         "Model Architectures (fine-tune first, then freeze)",
         "greater",
     ),
@@ -88,6 +88,12 @@ CLAIMS: dict[str, Claim] = {
 
 #: Questions the course asks beside the paper's claims (no paper value).
 COURSE_QUESTIONS: dict[str, Claim] = {
+    "head_capacity_helps": Claim(
+        "head_capacity_helps",
+        "(course question) on the same frozen features an MLP head beats a linear probe (MLP - probe > 0)",
+        "course (head capacity)",
+        "greater",
+    ),
     "pooled_mha_ignores_text": Claim(
         "pooled_mha_ignores_text",
         "(course question) with one key the pooled MHA ignores the text: it scores like the image-only "

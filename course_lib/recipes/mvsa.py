@@ -10,9 +10,12 @@ The protocol (Alfano's, :mod:`course_lib.papers.alfano`, with the course's chang
    grid; their mean is the 1280-d image vector, the shape of MobileNetV2's).
 2. :func:`train` -- one model (:data:`course_lib.models.mvsa.MODELS`) trained on
    the frozen features with Adam and early stopping on **validation weighted
-   F1**; the result holds validation and test predictions. The paper fine-tunes
-   each encoder alone first; on a CPU the course keeps the encoders frozen and
-   trains heads (a deviation the lesson names).
+   F1**; the result holds validation and test predictions.
+   :func:`finetune_encoders` -- the paper's first step, on a CPU budget: each
+   encoder's last block (MiniLM's last layer, EfficientNet-Lite0's last block
+   and head) is fine-tuned alone on its own classifier over cached pre-tail
+   features, then frozen; the tuned tails recompute every split's features,
+   on which the same fusions train.
 3. :func:`suggest_config` / :func:`objective` -- the search space over an
    optuna-like ``trial`` and one trial's training, scored on validation only
    (:func:`score_test` scores the winner's test split once, afterwards).
@@ -25,11 +28,12 @@ The protocol (Alfano's, :mod:`course_lib.papers.alfano`, with the course's chang
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -40,7 +44,7 @@ from torch import nn
 from course_lib import metrics
 from course_lib.data import mvsa
 from course_lib.data.records import MVSA_CLASSES, Post
-from course_lib.models.mvsa import MODELS, RegionAttentionFusion, build_mvsa_model
+from course_lib.models.mvsa import MODELS, RegionAttentionFusion, TailClassifier, build_mvsa_model
 from course_lib.recipes.base import RecipeConfig, flatten_metrics
 from course_lib.runtime import torch_threads
 from course_lib.training.trainer import Trainer
@@ -52,16 +56,23 @@ __all__ = [
     "MVSAResult",
     "PostPredictor",
     "PredictorError",
+    "TailTuning",
+    "TunedFeatures",
     "build_model",
+    "finetune_encoders",
     "grid_cells",
     "load_data",
     "load_predictor",
+    "load_pretail",
     "objective",
     "region_mass",
     "save_predictor",
     "score_test",
     "suggest_config",
     "train",
+    "tune_tail",
+    "tuned_data",
+    "tuned_row",
 ]
 
 SPLITS = ("train", "valid", "test")
@@ -215,26 +226,61 @@ class _Lazy:
         return getattr(self.__dict__["_loaded"], name)
 
 
-def _features(
-    posts: list[Post], config: MVSAConfig, cache_dir: Path | str, device: Any
-) -> tuple[dict, float]:
-    from course_lib.features.cache import extract
-    from course_lib.features.encoders import ImageRegions, load_image_backbone
-    from course_lib.features.text import TextEncoder, TokenStates
+def _encoders(config: MVSAConfig, device: Any) -> tuple[Any, Any]:
+    """The frozen text encoder and image backbone, each loaded on first use."""
+    from course_lib.features.encoders import load_image_backbone
+    from course_lib.features.text import TextEncoder
 
-    started = time.perf_counter()
     encoder = _Lazy(
         lambda: TextEncoder(device=device, max_length=config.text_max_length),
         label="all-MiniLM-L6-v2",
         max_length=config.text_max_length,
     )
-    tokens = extract(posts, TokenStates(encoder), cache_dir, progress=False)
     backbone = _Lazy(
         lambda: load_image_backbone(device=device, image_size=config.image_size), image_size=config.image_size
     )
-    regions = extract(posts, ImageRegions(backbone), cache_dir, progress=False)
+    return encoder, backbone
+
+
+def _extract_pair(posts: list[Post], text: Any, image: Any, cache_dir: Path | str) -> tuple[dict, float]:
+    """Cached text and image features of ``posts`` (seconds 0 when both came from the cache)."""
+    from course_lib.features.cache import extract
+
+    started = time.perf_counter()
+    tokens = extract(posts, text, cache_dir, progress=False)
+    regions = extract(posts, image, cache_dir, progress=False)
     seconds = 0.0 if tokens.hit and regions.hit else time.perf_counter() - started
     return {"tokens": list(tokens), "regions": regions.stack()}, seconds
+
+
+def _features(
+    posts: list[Post], config: MVSAConfig, cache_dir: Path | str, device: Any
+) -> tuple[dict, float]:
+    from course_lib.features.encoders import ImageRegions
+    from course_lib.features.text import TokenStates
+
+    encoder, backbone = _encoders(config, device)
+    return _extract_pair(posts, TokenStates(encoder), ImageRegions(backbone), cache_dir)
+
+
+def _by_split(feats: dict, sizes: Sequence[int]) -> dict[str, dict[str, np.ndarray]]:
+    """Per-post token lists and stacked regions cut into the splits, padded, with their means.
+
+    Returns:
+        ``{"text", "image", "tokens", "mask", "regions"}``, each ``{split: array}``.
+    """
+    data: dict[str, dict[str, np.ndarray]] = {k: {} for k in ("text", "image", "tokens", "mask", "regions")}
+    start = 0
+    for split, size in zip(SPLITS, sizes):
+        token_items = feats["tokens"][start : start + size]
+        data["tokens"][split], data["mask"][split] = _pad_tokens(token_items)
+        data["text"][split] = np.stack([t.mean(0) for t in token_items]).astype(np.float32)
+        data["regions"][split] = np.ascontiguousarray(
+            feats["regions"][start : start + size], dtype=np.float32
+        )
+        data["image"][split] = data["regions"][split].mean(1)
+        start += size
+    return data
 
 
 def load_data(
@@ -253,16 +299,7 @@ def load_data(
     parts = dict(zip(SPLITS, mvsa.split_posts(posts, (0.8, 0.1, 0.1), config.split_seed)))
     ordered = [post for split in SPLITS for post in parts[split]]
     feats, seconds = _features(ordered, config, cache_dir, device)
-    data: dict[str, dict[str, np.ndarray]] = {k: {} for k in ("text", "image", "tokens", "mask", "regions")}
-    start = 0
-    for split in SPLITS:
-        stop = start + len(parts[split])
-        token_items = feats["tokens"][start:stop]
-        data["tokens"][split], data["mask"][split] = _pad_tokens(token_items)
-        data["text"][split] = np.stack([t.mean(0) for t in token_items]).astype(np.float32)
-        data["regions"][split] = np.ascontiguousarray(feats["regions"][start:stop], dtype=np.float32)
-        data["image"][split] = data["regions"][split].mean(1)
-        start = stop
+    data = _by_split(feats, [len(parts[split]) for split in SPLITS])
     labels = {s: np.array([MVSA_CLASSES.index(p.label) for p in parts[s]], dtype=np.int64) for s in SPLITS}
     return MVSAData(
         parts,
@@ -415,6 +452,230 @@ def score_test(result: MVSAResult, data: MVSAData) -> MVSAResult:
     result.y_true = data.labels["test"].copy()
     result.y_pred = _predict(result.model, data, "test")
     return result
+
+
+# ----------------------------------------------------------------------------- fine-tuning first
+
+
+@dataclass(frozen=True)
+class TailTuning(RecipeConfig):
+    """How each encoder's last block is fine-tuned alone before the fusion trains (the paper's order).
+
+    The head's width, dropout, weight decay and class weights are those of the
+    :class:`MVSAConfig` the tuning is given.
+
+    Attributes:
+        tail_lr: Adam learning rate of the encoder's last block (pretrained weights: small steps).
+        head_lr: Adam learning rate of the stand-alone classifier's head.
+        max_epochs: Upper bound on epochs (the epoch is chosen on validation weighted F1).
+        patience: Epochs without improvement before stopping.
+        batch_size: Training batch size.
+        threads: Torch CPU threads while tuning (None: unchanged).
+    """
+
+    tail_lr: float = 1e-4
+    head_lr: float = 1e-3
+    max_epochs: int = 4
+    patience: int = 2
+    batch_size: int = 32
+    threads: int | None = None
+
+    SMOKE_SIZES: ClassVar[dict[str, Any]] = {"max_epochs": 1, "patience": 1}
+
+
+@dataclass
+class TunedFeatures:
+    """The lesson's data with fine-tuned features, the stand-alone tuned models and their cost.
+
+    Attributes:
+        data: :class:`MVSAData` whose ``tokens``/``text`` come from the tuned text tail and
+            ``regions``/``image`` from the tuned image tail (posts, labels and masks unchanged).
+        classifiers: ``{"text", "image"}``: each stand-alone tuned model
+            (:class:`~course_lib.models.mvsa.TailClassifier`), scored on validation and test.
+        seconds: ``{"extract"}`` pre-tail features (0 from the cache), ``{"tune_text",
+            "tune_image"}`` fine-tuning each (the encoder's loading included), ``{"features"}``
+            running the tuned tails over every split.
+    """
+
+    data: MVSAData
+    classifiers: dict[str, MVSAResult]
+    seconds: dict[str, float]
+
+    def scores(self) -> dict[str, dict[str, float]]:
+        """Validation and test weighted F1 and epochs run of each stand-alone tuned model."""
+        return {
+            modality: {
+                "val_weighted_f1": result.val_weighted_f1,
+                "test_weighted_f1": result.metrics("test")["weighted_f1"],
+                "epochs": float(len(result.history)),
+            }
+            for modality, result in self.classifiers.items()
+        }
+
+
+def load_pretail(
+    data: MVSAData, config: MVSAConfig, cache_dir: Path | str, device: Any = "cpu"
+) -> tuple[MVSAData, Any, Any]:
+    """What enters each encoder's last block, for the posts of ``data`` (cached like the frozen features).
+
+    Returns:
+        ``(pre-tail data, text encoder, image backbone)``; the data holds ``tokens``
+        ``(N, L, 384)`` entering MiniLM's last layer (the mask of ``data``), ``regions``
+        ``(N, 16, 192)`` entering EfficientNet-Lite0's last block, ``text``/``image``
+        their means, and ``seconds`` of the extraction (0 from the cache).
+    """
+    from course_lib.features.tails import PreTailImageMaps, PreTailTokenStates
+
+    encoder, backbone = _encoders(config, device)
+    ordered = [post for split in SPLITS for post in data.posts[split]]
+    text, image = PreTailTokenStates(encoder), PreTailImageMaps(backbone)
+    feats, seconds = _extract_pair(ordered, text, image, cache_dir)
+    cut = _by_split(feats, [len(data.posts[split]) for split in SPLITS])
+    for split in SPLITS:
+        if not np.array_equal(cut["mask"][split], data.tokens_mask[split]):
+            raise ValueError(
+                f"{split}: the pre-tail tokens differ from the frozen ones (another max_length?)"
+            )
+    pre = replace(data, text=cut["text"], image=cut["image"], tokens=cut["tokens"], regions=cut["regions"])
+    pre.seconds = round(seconds, 2)
+    return pre, encoder, backbone
+
+
+def _tail_model(tail: nn.Module, modality: str, config: MVSAConfig) -> TailClassifier:
+    """A fresh copy of the pretrained tail under a new stand-alone head."""
+    width = tail.dim if modality == "text" else tail.out_dim
+    head_model = build_mvsa_model(modality, width, width, config.hidden or None, config.dropout)
+    return TailClassifier(copy.deepcopy(tail), head_model)
+
+
+def tune_tail(
+    tail: nn.Module,
+    modality: str,
+    pre: MVSAData,
+    config: MVSAConfig,
+    tuning: TailTuning,
+    seed: int,
+    device: Any = "cpu",
+) -> MVSAResult:
+    """Fine-tune one encoder's tail with a stand-alone head, choosing the epoch on validation weighted F1.
+
+    Args:
+        tail: :class:`~course_lib.features.tails.TextTail` or ``ImageTail`` (copied, not changed).
+        modality: ``"text"`` or ``"image"``.
+        pre: From :func:`load_pretail`.
+        config: Head sizes, weight decay and class weights.
+        tuning: Learning rates and epochs.
+        seed: Seeds the head, dropout and the batch order.
+        device: Training device.
+
+    Returns:
+        The result (model: the :class:`~course_lib.models.mvsa.TailClassifier` of the best
+        validation epoch, on the CPU), with validation and test predictions.
+    """
+    started = time.perf_counter()
+    trainer = Trainer(
+        max_epochs=tuning.max_epochs,
+        lr=tuning.head_lr,
+        weight_decay=config.weight_decay,
+        patience=tuning.patience,
+        labels=MVSA_CLASSES,
+        class_weights=True if config.class_weights else None,
+        device=device,
+        seed=seed,
+        progress=False,
+        param_groups=lambda model: [
+            {"params": list(model.tail.parameters()), "lr": tuning.tail_lr},
+            {"params": list(model.classifier.parameters())},
+        ],
+    )
+    trainer.fit(
+        lambda: _tail_model(tail, modality, config),
+        _Shuffled(pre, tuning.batch_size, seed),
+        pre.loader("valid", 256),
+    )
+    model = trainer.model.cpu().eval()
+    result = MVSAResult(
+        seed,
+        config.replace(model=modality),
+        model,
+        trainer.history,
+        _predict(model, pre, "valid"),
+        pre.labels["valid"].copy(),
+    )
+    result.seconds = round(time.perf_counter() - started, 2)
+    return score_test(result, pre)
+
+
+def _positions(model: TailClassifier, pre: MVSAData, split: str) -> np.ndarray:
+    """The tuned tail's output over a split: ``(N, L, 384)`` tokens or ``(N, R, 1280)`` regions."""
+    model.eval()
+    with torch.no_grad():
+        return torch.cat([model.positions(batch) for batch in pre.loader(split, 256)]).numpy()
+
+
+def tuned_data(data: MVSAData, pre: MVSAData, text: TailClassifier, image: TailClassifier) -> MVSAData:
+    """``data`` with every split's features recomputed by the tuned tails (pooled as the frozen ones).
+
+    Shape:
+        tokens ``(N, L, 384)``, text ``(N, 384)``, regions ``(N, 16, 1280)``, image ``(N, 1280)``
+    """
+    tokens = {split: _positions(text, pre, split) for split in SPLITS}
+    regions = {split: _positions(image, pre, split) for split in SPLITS}
+    pooled = {
+        split: text.pool(
+            torch.from_numpy(tokens[split]), {"tokens_mask": torch.from_numpy(data.tokens_mask[split])}
+        )
+        for split in SPLITS
+    }
+    return replace(
+        data,
+        tokens=tokens,
+        text={split: pooled[split].numpy() for split in SPLITS},
+        regions=regions,
+        image={split: regions[split].mean(1) for split in SPLITS},
+    )
+
+
+def finetune_encoders(
+    config: MVSAConfig,
+    data: MVSAData,
+    cache_dir: Path | str,
+    seed: int,
+    tuning: TailTuning | None = None,
+    device: Any = "cpu",
+) -> TunedFeatures:
+    """The paper's first step: fine-tune each encoder alone on its own classifier, then freeze it.
+
+    The text model's last layer (with a mask-aware mean and the text head) and
+    EfficientNet-Lite0's last block and head (with a region mean and the image
+    head) train on the cached pre-tail features (:func:`load_pretail`); each
+    epoch is chosen on validation weighted F1. The tuned tails then compute
+    new features for every split, on which any fusion trains with :func:`train`.
+
+    Args:
+        config: Feature settings and the heads' sizes.
+        data: From :func:`load_data` (its posts, splits and masks are kept).
+        cache_dir: Feature cache root (``run.cache_dir``).
+        seed: Training seed of both stand-alone models.
+        tuning: Learning rates and epochs (default :class:`TailTuning`).
+        device: Device of the encoders and of the tuning.
+    """
+    from course_lib.features.tails import ImageTail, TextTail
+
+    tuning = tuning or TailTuning()
+    pre, encoder, backbone = load_pretail(data, config, cache_dir, device)
+    with torch_threads(tuning.threads):
+        text = tune_tail(TextTail(encoder), "text", pre, config, tuning, seed, device)
+        image = tune_tail(ImageTail(backbone), "image", pre, config, tuning, seed, device)
+        started = time.perf_counter()
+        tuned = tuned_data(data, pre, text.model, image.model)
+    seconds = {
+        "extract": pre.seconds,
+        "tune_text": text.seconds,
+        "tune_image": image.seconds,
+        "features": round(time.perf_counter() - started, 2),
+    }
+    return TunedFeatures(tuned, {"text": text, "image": image}, seconds)
 
 
 # ----------------------------------------------------------------------------- search
@@ -688,6 +949,11 @@ def region_mass(
 FUSIONS: tuple[str, ...] = ("concat", "pooled_mha", "pooled_mha_residual", "region_mha")
 
 
+def tuned_row(fusion: str) -> str:
+    """The comparison row of a fusion trained on the fine-tuned features, e.g. ``"concat (tuned first)"``."""
+    return f"{fusion} (tuned first)"
+
+
 def weak_class_gap(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Mean F1 of negative and neutral minus the F1 of positive (the paper: -0.135)."""
     f1 = metrics.per_class_f1(y_true, y_pred, MVSA_CLASSES)
@@ -714,6 +980,7 @@ def paper_claims(
     mass: Mapping[str, np.ndarray] | None = None,
     search: tuple[MVSAResult, str] | None = None,
     n_resamples: int = 1000,
+    tuned: tuple[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The paper's claims and the course's questions as claim records (paired bootstrap over test posts).
 
@@ -724,6 +991,8 @@ def paper_claims(
         mass: :func:`region_mass` of the region model on the test posts (skipped when None).
         search: ``(winner result with test scores, default row name)`` (skipped when None).
         n_resamples: Bootstrap resamples.
+        tuned: ``(row of a fusion on fine-tuned features, row of the same fusion on frozen ones)``,
+            both in ``comparison`` (skipped when None).
     """
     from course_lib.papers import alfano, compare, compare_values
 
@@ -745,12 +1014,17 @@ def paper_claims(
             note=note,
         ),
         comparison.claim(
-            claims["head_capacity_helps"], "concat", "concat (linear probe)", n_resamples=n_resamples
+            questions["head_capacity_helps"], "concat", "concat (linear probe)", n_resamples=n_resamples
         ),
         comparison.claim(
             questions["pooled_mha_ignores_text"], "pooled_mha", "image", n_resamples=n_resamples
         ),
     ]
+    if tuned is not None:
+        note = f"the last block of each encoder tuned; fusion chosen on validation: {tuned[1]}"
+        records.append(
+            comparison.claim(claims["finetune_first_helps"], *tuned, n_resamples=n_resamples, note=note)
+        )
     if mass is not None and len(mass["mass"]):
         records.append(compare_values(questions["region_attention_on_shapes"], mass["mass"], mass["chance"]))
     if search is not None:

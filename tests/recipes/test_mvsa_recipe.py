@@ -170,14 +170,23 @@ def test_region_mass_of_uniform_attention_is_chance(setting):
     assert one["mass"][0] == 1.0 and one["chance"][0] == pytest.approx(1 / 16)
 
 
-def test_claims_are_well_formed_and_the_paper_is_registered(setting):
+def test_claims_are_well_formed_and_the_paper_is_registered(setting, tuned):
+    from course_lib.recipes.base import combine
+
     _, config, data = setting
     configs = {name: config.replace(model=name) for name in ("text", "image", "concat", "pooled_mha")}
     configs["concat (linear probe)"] = config.replace(hidden=0)
     comparison = compare_configs(configs, lambda c, s: recipe.train(c, data, s), seeds=(1, 2))
+    row = recipe.tuned_row("concat")
+    on_tuned = compare_configs({row: config}, lambda c, s: recipe.train(c, tuned[0].data, s), seeds=(1, 2))
+    comparison = combine(comparison, on_tuned)
     winner = recipe.train(config, data, seed=9)
-    claims = recipe.paper_claims(comparison, "concat", search=(winner, "concat"), n_resamples=50)
-    assert not check_claims(claims) and len(claims) == 7
+    claims = recipe.paper_claims(
+        comparison, "concat", search=(winner, "concat"), n_resamples=50, tuned=(row, "concat")
+    )
+    assert not check_claims(claims) and len(claims) == 8
+    finetune = next(c for c in claims if (c["a"], c["b"]) == (row, "concat"))
+    assert finetune["claim"].startswith(alfano.CLAIMS["finetune_first_helps"].text)
     assert {c["paper_key"] for c in claims} == {"alfano"}
     table = recipe.per_class_table(comparison, ["concat"])
     assert table.iloc[0]["positive"] == 0.81 and table.loc["concat", "weighted_f1"] == pytest.approx(
@@ -239,3 +248,63 @@ def test_a_small_sweep_and_its_selection_curve(setting, tmp_path):
     assert curve["test_weighted_f1"].iloc[-1] == pytest.approx(winner.metrics("test")["weighted_f1"])
     explained = recipe.explain_post({"winner": winner.model}, data.batch("test", [0]))
     assert set(explained["models"]["winner"]) == set(alfano.CLASSES) and explained["attention"] is None
+
+
+@pytest.fixture(scope="module")
+def tuned(setting):
+    root, config, data = setting
+    tuning = recipe.TailTuning(max_epochs=2, patience=2, tail_lr=1e-3)
+    return recipe.finetune_encoders(config, data, root / "cache", seed=4, tuning=tuning), tuning
+
+
+def test_finetuning_first_changes_the_features_and_keeps_their_shapes(setting, tuned):
+    _, _, data = setting
+    result, _ = tuned
+    new = result.data
+    for split in recipe.SPLITS:
+        for key in ("text", "image", "tokens", "regions"):
+            assert getattr(new, key)[split].shape == getattr(data, key)[split].shape
+        assert not np.allclose(new.text[split], data.text[split], atol=1e-3)
+        assert not np.allclose(new.image[split], data.image[split], atol=1e-3)
+        assert (new.tokens[split][~data.tokens_mask[split]] == 0).all()  # padding stays zero
+        assert new.posts[split] is data.posts[split] and (new.labels[split] == data.labels[split]).all()
+    assert set(result.seconds) == {"extract", "tune_text", "tune_image", "features"}
+    fusion = recipe.train(recipe.MVSAConfig(**FAST, model="region_mha"), new, seed=1)
+    assert fusion.y_pred.shape == (len(data.posts["test"]),)
+
+
+def test_the_pretail_features_reproduce_the_frozen_ones_before_training(setting, tuned):
+    from course_lib.features.tails import ImageTail, TextTail
+    from course_lib.models.mvsa import TailClassifier, UnimodalClassifier
+
+    root, config, data = setting
+    pre, encoder, backbone = recipe.load_pretail(data, config, root / "cache")
+    assert pre.seconds == 0.0  # the fixture's run cached them
+    assert pre.regions["train"].shape[1:] == (16, 192)
+    text = TailClassifier(TextTail(encoder), UnimodalClassifier("text", 384))
+    image = TailClassifier(ImageTail(backbone), UnimodalClassifier("image", 1280))
+    untouched = recipe.tuned_data(data, pre, text, image)
+    np.testing.assert_allclose(untouched.text["valid"], data.text["valid"], atol=1e-4)
+    np.testing.assert_allclose(untouched.image["valid"], data.image["valid"], rtol=1e-3, atol=1e-3)
+    shortest = np.argsort(data.tokens_mask["valid"].sum(1))[:2]  # a batch cut to its own longest tweet
+    with torch.no_grad():
+        cut = text.eval().positions(pre.batch("valid", shortest)).numpy()
+    np.testing.assert_allclose(cut, untouched.tokens["valid"][shortest], atol=1e-4)
+
+
+def test_tuned_classifiers_are_chosen_on_validation_and_deterministic(setting, tuned):
+    root, config, data = setting
+    result, tuning = tuned
+    scores = result.scores()
+    for modality, classifier in result.classifiers.items():
+        best = max(classifier.history, key=lambda row: row["val_weighted_f1"])
+        assert scores[modality]["val_weighted_f1"] == pytest.approx(best["val_weighted_f1"])
+        assert 0.0 <= scores[modality]["test_weighted_f1"] <= 1.0
+    pre, encoder, _ = recipe.load_pretail(data, config, root / "cache")
+    from course_lib.features.tails import TextTail
+
+    again = recipe.tune_tail(TextTail(encoder), "text", pre, config, tuning, seed=4)
+    first = result.classifiers["text"]
+    assert (again.val_pred == first.val_pred).all() and (again.y_pred == first.y_pred).all()
+    for name, weight in first.model.state_dict().items():
+        torch.testing.assert_close(again.model.state_dict()[name], weight, msg=name)
