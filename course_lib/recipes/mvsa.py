@@ -610,7 +610,13 @@ def _positions(model: TailClassifier, pre: MVSAData, split: str) -> np.ndarray:
     """The tuned tail's output over a split: ``(N, L, 384)`` tokens or ``(N, R, 1280)`` regions."""
     model.eval()
     with torch.no_grad():
-        return torch.cat([model.positions(batch) for batch in pre.loader(split, 256)]).numpy()
+        outs = [model.positions(batch) for batch in pre.loader(split, 256)]
+    if (
+        model.classifier.modality == "text"
+    ):  # batches are cut to their longest post: pad back to the split's width
+        width = pre.tokens[split].shape[1]
+        outs = [nn.functional.pad(out, (0, 0, 0, width - out.shape[1])) for out in outs]
+    return torch.cat(outs).numpy()
 
 
 def tuned_data(data: MVSAData, pre: MVSAData, text: TailClassifier, image: TailClassifier) -> MVSAData:

@@ -289,7 +289,10 @@ def test_the_pretail_features_reproduce_the_frozen_ones_before_training(setting,
     shortest = np.argsort(data.tokens_mask["valid"].sum(1))[:2]  # a batch cut to its own longest tweet
     with torch.no_grad():
         cut = text.eval().positions(pre.batch("valid", shortest)).numpy()
-    np.testing.assert_allclose(cut, untouched.tokens["valid"][shortest], atol=1e-4)
+    full = untouched.tokens["valid"][shortest]
+    assert cut.shape[1] == int(data.tokens_mask["valid"][shortest].sum(1).max()) < full.shape[1]
+    np.testing.assert_allclose(cut, full[:, : cut.shape[1]], atol=1e-4)
+    assert not full[:, cut.shape[1] :].any()  # padding beyond the batch's longest post stays zero
 
 
 def test_tuned_classifiers_are_chosen_on_validation_and_deterministic(setting, tuned):
