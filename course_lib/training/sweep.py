@@ -254,7 +254,9 @@ def _optimize_in_batches(
     from course_lib.recipes.base import train_runs
 
     key = f"val_{recipe.metric}"
-    optuna.storages.fail_stale_trials(handle)  # trials of a killed batch (optimize() does this itself)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(handle)  # trials of a killed batch (optimize() does this itself)
     while (missing := trials - _finished(handle)) > 0:
         with warnings.catch_warnings():
             warnings.filterwarnings(
