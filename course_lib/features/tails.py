@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from course_lib.features.text import TokenStates
+
 __all__ = ["ImageTail", "PreTailImageMaps", "PreTailTokenStates", "TextTail"]
 
 
@@ -119,45 +121,15 @@ class ImageTail(nn.Module):
         return self(maps).flatten(2).transpose(1, 2)
 
 
-@dataclass
-class PreTailTokenStates:
+class PreTailTokenStates(TokenStates):
     """A cacheable extractor: the token states entering the text model's last layer.
 
     Each item holds the real tokens only (``[CLS]`` and ``[SEP]`` included), like
-    :class:`course_lib.features.text.TokenStates` one layer lower.
-
-    Attributes:
-        encoder: A loaded :class:`course_lib.features.text.TextEncoder`.
-        batch_size: Texts per forward pass.
+    :class:`course_lib.features.text.TokenStates` one layer lower (same attributes).
     """
 
-    encoder: Any
-    batch_size: int = 32
-
     name = "text-pretail-states"
-    variable_length = True
-
-    def config_dict(self) -> dict[str, Any]:
-        """Model and truncation."""
-        return {"model": self.encoder.label, "max_length": self.encoder.max_length, "version": 1}
-
-    def __call__(self, records: Sequence[Any]) -> list[np.ndarray]:
-        """``(L_i, D)`` float32 arrays, one per record (or string)."""
-        texts = [r if isinstance(r, str) else r.text for r in records]
-        out: list[np.ndarray] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = self.encoder.tokenizer(
-                texts[start : start + self.batch_size],
-                padding=True,
-                truncation=True,
-                max_length=self.encoder.max_length,
-                return_tensors="pt",
-            ).to(self.encoder.device)
-            with torch.inference_mode():
-                states = self.encoder.model(**batch, output_hidden_states=True).hidden_states[-2]
-            for row, valid in zip(states.float().cpu().numpy(), batch["attention_mask"].cpu().numpy()):
-                out.append(np.ascontiguousarray(row[: int(valid.sum())], dtype=np.float32))
-        return out
+    layer = -2
 
 
 @dataclass

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -382,14 +382,16 @@ class TextEncoder:
         self.dim = int(self.model.config.hidden_size)
 
     def token_states(
-        self, texts: Sequence[str], pad_to_max: bool = False
+        self, texts: Sequence[str], pad_to_max: bool = False, layer: int = -1
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Last hidden states and attention mask of a batch (no gradients).
+        """Hidden states (the last layer's by default) and attention mask of a batch (no gradients).
 
         Args:
             texts: The texts.
             pad_to_max: Pad every text to ``max_length`` tokens (as code that pads
                 to 128 does) instead of to the longest text of the batch.
+            layer: Index into the model's hidden states (-1: the output of the last
+                layer, -2: what enters it).
 
         Shape:
             returns states ``(B, L, D)``, mask ``(B, L)``
@@ -405,7 +407,10 @@ class TextEncoder:
             return_tensors="pt",
         ).to(self.device)
         with torch.inference_mode():
-            states = self.model(**batch).last_hidden_state
+            if layer == -1:
+                states = self.model(**batch).last_hidden_state
+            else:
+                states = self.model(**batch, output_hidden_states=True).hidden_states[layer]
         return states, batch["attention_mask"]
 
     def embed(
@@ -496,6 +501,7 @@ class TokenStates:
 
     name = "text-token-states"
     variable_length = True
+    layer: ClassVar[int] = -1  # the hidden states kept (subclasses pick another layer)
 
     def config_dict(self) -> dict[str, Any]:
         """Model and truncation."""
@@ -506,7 +512,7 @@ class TokenStates:
         texts = [r if isinstance(r, str) else r.text for r in records]
         out: list[np.ndarray] = []
         for start in range(0, len(texts), self.batch_size):
-            states, mask = self.encoder.token_states(texts[start : start + self.batch_size])
+            states, mask = self.encoder.token_states(texts[start : start + self.batch_size], layer=self.layer)
             for row, valid in zip(states.float().cpu().numpy(), mask.cpu().numpy()):
                 out.append(np.ascontiguousarray(row[: int(valid.sum())], dtype=np.float32))
         return out

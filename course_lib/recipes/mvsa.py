@@ -396,7 +396,8 @@ class MVSAResult:
         return {**out, "seconds": self.seconds, "epochs": float(len(self.history))}
 
 
-def _trainer(config: MVSAConfig, seed: int, device: Any) -> Trainer:
+def _trainer(config: MVSAConfig, seed: int, device: Any, **options: Any) -> Trainer:
+    """The course's Trainer with ``config``'s settings (``options`` passed on to it)."""
     return Trainer(
         max_epochs=config.max_epochs,
         lr=config.lr,
@@ -407,6 +408,7 @@ def _trainer(config: MVSAConfig, seed: int, device: Any) -> Trainer:
         device=device,
         seed=seed,
         progress=False,
+        **options,
     )
 
 
@@ -573,16 +575,10 @@ def tune_tail(
         validation epoch, on the CPU), with validation and test predictions.
     """
     started = time.perf_counter()
-    trainer = Trainer(
-        max_epochs=tuning.max_epochs,
-        lr=tuning.head_lr,
-        weight_decay=config.weight_decay,
-        patience=tuning.patience,
-        labels=MVSA_CLASSES,
-        class_weights=True if config.class_weights else None,
-        device=device,
-        seed=seed,
-        progress=False,
+    trainer = _trainer(
+        config.replace(max_epochs=tuning.max_epochs, lr=tuning.head_lr, patience=tuning.patience),
+        seed,
+        device,
         param_groups=lambda model: [
             {"params": list(model.tail.parameters()), "lr": tuning.tail_lr},
             {"params": list(model.classifier.parameters())},
