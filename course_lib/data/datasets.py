@@ -34,13 +34,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 from course_lib.data.records import IEMOCAP_CLASSES, MVSA_CLASSES, Dialogue, Post, Sample, Utterance
 
 __all__ = [
     "MODALITIES",
     "ConversationWindowDataset",
+    "WindowRunSampler",
     "FeatureDataset",
     "kshot_split",
     "pad_collate",
@@ -306,9 +307,11 @@ class ConversationWindowDataset(Dataset):
 
     Items hold, per modality, ``(n, D)`` for pooled turn features or
     ``(n, T, D)`` for sequences (with ``"<modality>_lengths"`` ``(n,)``, 0 on
-    padding); ``"mask"`` ``(n,)`` (True on real turns), ``"same_speaker"``
-    ``(n,)`` (context turn spoken by the current speaker), ``"label"``,
-    ``"speaker"`` and ``"id"`` (the current turn's).
+    padding); ``"mask"`` ``(n,)`` (True on real turns), ``"turn_index"``
+    ``(n,)`` (each slot's turn, -1 on padding: slots with the same index hold
+    the same inputs, so a model may embed them once per batch),
+    ``"same_speaker"`` ``(n,)`` (context turn spoken by the current speaker),
+    ``"label"``, ``"speaker"`` and ``"id"`` (the current turn's).
 
     Args:
         dialogues: Dialogues with ordered turns.
@@ -337,9 +340,10 @@ class ConversationWindowDataset(Dataset):
         self.sequence_keys = _sequence_keys(self.features)
         self.speaker_names, speaker_index = _index([u.speaker for u in turns])
         self.windows: list[tuple[int, list[int]]] = []
+        self.window_dialogue: list[int] = []
         self.left_out = 0
         position = 0
-        for dialogue in dialogues:
+        for number, dialogue in enumerate(dialogues):
             indices = list(range(position, position + len(dialogue.utterances)))
             position += len(dialogue.utterances)
             for offset, utterance in enumerate(dialogue.utterances):
@@ -347,6 +351,7 @@ class ConversationWindowDataset(Dataset):
                     self.left_out += 1
                     continue
                 self.windows.append((indices[offset], indices[max(0, offset - conv_length + 1) : offset + 1]))
+                self.window_dialogue.append(number)
         self._turns = turns
         self._speaker_index = speaker_index
 
@@ -378,7 +383,10 @@ class ConversationWindowDataset(Dataset):
         speaker = self._turns[current].speaker
         same = torch.zeros(n, dtype=torch.bool)
         same[pad:] = torch.tensor([self._turns[i].speaker == speaker for i in context])
+        turn_index = torch.full((n,), -1, dtype=torch.long)
+        turn_index[pad:] = torch.tensor(context, dtype=torch.long)
         item["mask"] = mask
+        item["turn_index"] = turn_index
         item["same_speaker"] = same
         item["label"] = torch.tensor(self.classes.index(self._turns[current].label), dtype=torch.long)
         item["speaker"] = torch.tensor(self._speaker_index[current], dtype=torch.long)
@@ -388,6 +396,61 @@ class ConversationWindowDataset(Dataset):
     def collate(self) -> Callable[[Sequence[Mapping[str, Any]]], dict[str, Any]]:
         """``collate_fn`` padding sequence modalities along their time dimension."""
         return partial(pad_collate, sequence_keys=self.sequence_keys)
+
+    def runs(self, run_length: int) -> list[list[int]]:
+        """The windows cut into runs of at most ``run_length`` consecutive windows of one dialogue.
+
+        Consecutive windows share ``conv_length - 1`` context turns, so a batch of
+        runs holds fewer distinct turns than a batch of scattered windows.
+        """
+        if run_length < 1:
+            raise ValueError(f"run_length must be >= 1, got {run_length}")
+        runs: list[list[int]] = []
+        for index, dialogue in enumerate(self.window_dialogue):
+            if runs and len(runs[-1]) < run_length and self.window_dialogue[runs[-1][-1]] == dialogue:
+                runs[-1].append(index)
+            else:
+                runs.append([index])
+        return runs
+
+
+class WindowRunSampler(Sampler[list[int]]):
+    """Training batches drawn as runs of consecutive windows, the runs in a new random order each epoch.
+
+    With ``run_length`` 1 every window is drawn on its own (a plain shuffle).
+    With longer runs a batch holds several stretches of dialogue: their windows
+    share context turns, which a model embeds once per batch (see
+    ``"turn_index"`` of :class:`ConversationWindowDataset`).
+
+    Args:
+        dataset: The windows.
+        batch_size: Windows per batch (the last batch may be smaller).
+        run_length: Consecutive windows per run.
+        generator: Seeded generator of the run order; it advances every epoch.
+    """
+
+    def __init__(
+        self,
+        dataset: ConversationWindowDataset,
+        batch_size: int,
+        run_length: int = 1,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.runs = dataset.runs(run_length)
+        self.batch_size = batch_size
+        self.generator = generator
+        self.size = sum(len(run) for run in self.runs)
+
+    def __iter__(self):
+        order = torch.randperm(len(self.runs), generator=self.generator).tolist()
+        windows = [window for run in order for window in self.runs[run]]
+        for start in range(0, len(windows), self.batch_size):
+            yield windows[start : start + self.batch_size]
+
+    def __len__(self) -> int:
+        return -(-self.size // self.batch_size)
 
 
 def _default_group(record: Any) -> Hashable:

@@ -92,6 +92,27 @@ def select_current_turn(batch: Batch, modalities: list[str] | None = None) -> di
     return selected
 
 
+def _distinct_turns(batch: Batch, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which real turns of a window batch to embed, and how to spread their embeddings back.
+
+    Windows of consecutive turns share context turns. With ``batch["turn_index"]``
+    ``(B, n)`` (equal indices hold equal inputs) each distinct turn is embedded
+    once per batch; without it every real turn is embedded.
+
+    Returns:
+        ``(distinct, expand)``: for the ``R`` real turns (``mask`` order),
+        ``distinct`` ``(U,)`` picks one row per distinct turn and ``expand``
+        ``(R,)`` maps every real turn to its distinct row.
+    """
+    rows = torch.arange(int(mask.sum()), device=mask.device)
+    if "turn_index" not in batch:
+        return rows, rows
+    index = torch.as_tensor(batch["turn_index"]).to(mask.device)[mask]
+    distinct_ids, expand = torch.unique(index, return_inverse=True)
+    first = torch.full_like(distinct_ids, len(rows)).scatter_reduce(0, expand, rows, reduce="amin")
+    return first, expand
+
+
 class UtteranceEncoder(nn.Module):
     """Embed each modality of an utterance and fuse the embeddings.
 
@@ -193,7 +214,8 @@ class ConversationalModel(nn.Module):
     For every real turn of the window the embedders and the fusion produce a
     fused vector ``u_t`` (padding turns are never embedded); a window-level
     fusion (``fusion.window_level``, the paper's cross-attention) fuses the
-    embedded turns of the whole window at once. The sequence of
+    embedded turns of the whole window at once. A turn shared by several
+    windows of a batch (``batch["turn_index"]``) is embedded once. The sequence of
     real turns, oldest first, is read by a forward LSTM; its last state is
     the context ``c``. The output is ``head(c + W u_current)`` with ``W`` the
     identity when the LSTM size equals the fusion size (the default), and
@@ -239,6 +261,7 @@ class ConversationalModel(nn.Module):
             ``(turns, mask)``: turns ``(B, n, D_f)`` and the boolean mask ``(B, n)``.
         """
         mask = _turn_mask(batch, self.modalities[0])
+        distinct, expand = _distinct_turns(batch, mask)
         inputs, lengths = {}, {}
         for m in self.modalities:
             x = batch[m]
@@ -246,15 +269,15 @@ class ConversationalModel(nn.Module):
                 raise ValueError(
                     f"{m} must be (B, n, ...) with (B, n) = {tuple(mask.shape)}, got {tuple(x.shape)}"
                 )
-            inputs[m] = x[mask]
+            inputs[m] = x[mask][distinct]
             m_lengths = modality_lengths(batch, m)
-            lengths[m] = None if m_lengths is None else m_lengths.to(mask.device)[mask]
+            lengths[m] = None if m_lengths is None else m_lengths.to(mask.device)[mask][distinct]
         if getattr(self.encoder.fusion, "window_level", False):
             embedded = self.encoder.embed(inputs, lengths)
-            windows = {m: self._scatter(e, mask) for m, e in embedded.items()}
+            windows = {m: self._scatter(e[expand], mask) for m, e in embedded.items()}
             fused = self.encoder.fusion(windows, mask)
             return fused * mask.unsqueeze(-1).to(fused.dtype), mask
-        return self._scatter(self.encoder(inputs, lengths), mask), mask
+        return self._scatter(self.encoder(inputs, lengths)[expand], mask), mask
 
     @staticmethod
     def _scatter(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

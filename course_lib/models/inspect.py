@@ -120,6 +120,7 @@ def shuffle_modality(batch: Mapping[str, Any], modality: str, generator: torch.G
         members_t = torch.tensor(members)
         order[members_t] = members_t[torch.randperm(len(members), generator=generator)]
     shuffled = dict(batch)
+    shuffled.pop("turn_index", None)  # a shuffled turn is no longer the turn its index names
     for key in _modality_keys(batch, modality):
         shuffled[key] = batch[key][order.to(batch[key].device)]
     return shuffled

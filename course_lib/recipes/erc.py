@@ -82,7 +82,7 @@ from torch.utils.data import DataLoader
 
 from course_lib import metrics as course_metrics
 from course_lib.data import iemocap
-from course_lib.data.datasets import ConversationWindowDataset
+from course_lib.data.datasets import ConversationWindowDataset, WindowRunSampler
 from course_lib.data.records import IEMOCAP_CLASSES, Dialogue, Utterance
 from course_lib.data.synthetic.corpora import dataset_dir
 from course_lib.recipes.base import Comparison, RecipeConfig
@@ -178,6 +178,15 @@ class ERCConfig(RecipeConfig):
         max_epochs: Upper bound on training epochs.
         patience: Epochs without validation improvement before stopping.
         batch_size: Windows (or turns) per batch.
+        run_length: Training batches are drawn as runs of this many
+            consecutive windows of a dialogue, the runs shuffled every epoch
+            (1 = every window drawn on its own, as the paper's code does).
+            Windows of one run share context turns and the model embeds each
+            turn once per batch: at conv_length 3 the default 8 embeds 1.51
+            turns per training window instead of 2.88. On the full generated
+            corpus (text BiLSTM, conv_length 3, seeds 42 and 77) it halved the
+            training time (172 s against 359 s per seed) for a validation
+            weighted F1 of .459 against .470 -- about one seed's spread.
         lr: Adam learning rate.
         hidden_size: LSTM units per direction of the text and audio BiLSTMs.
         num_layers: Stacked layers of those BiLSTMs.
@@ -204,6 +213,7 @@ class ERCConfig(RecipeConfig):
     max_epochs: int = 30
     patience: int = 5
     batch_size: int = 32
+    run_length: int = 8
     lr: float = 1e-3
     hidden_size: int = 64
     num_layers: int = 2
@@ -234,6 +244,7 @@ class ERCConfig(RecipeConfig):
             "max_epochs",
             "patience",
             "batch_size",
+            "run_length",
             "hidden_size",
             "num_layers",
             "embed_dim",
@@ -953,14 +964,12 @@ def train_erc(
         ids: dict[str, list[str]] = {}
         for split in ("train", "valid", "test"):
             dataset, ids[split] = _dataset(config, data, split, features)
-            generator = torch.Generator().manual_seed(seed)
-            loaders[split] = DataLoader(
-                dataset,
-                batch_size=config.batch_size,
-                shuffle=split == "train",
-                collate_fn=dataset.collate,
-                generator=generator,
-            )
+            if split == "train":
+                generator = torch.Generator().manual_seed(seed)
+                batches = WindowRunSampler(dataset, config.batch_size, config.run_length, generator)
+                loaders[split] = DataLoader(dataset, batch_sampler=batches, collate_fn=dataset.collate)
+            else:
+                loaders[split] = DataLoader(dataset, batch_size=config.batch_size, collate_fn=dataset.collate)
         trainer = Trainer(
             max_epochs=config.max_epochs,
             lr=config.lr,

@@ -13,6 +13,7 @@ from torch.utils.data import DataLoader
 from course_lib.data.datasets import (
     ConversationWindowDataset,
     FeatureDataset,
+    WindowRunSampler,
     kshot_split,
     pad_collate,
     post_dataset,
@@ -142,6 +143,41 @@ def test_conversation_windows_are_front_padded_with_mask(dialogues):
     assert single["mask"].tolist() == [True] and single["text"][0, 0] == 4.0
     with pytest.raises(ValueError, match="conv_length"):
         ConversationWindowDataset(dialogues, _features(dialogues), conv_length=0)
+
+
+def test_windows_name_their_turns_so_shared_turns_can_be_embedded_once(dialogues):
+    dataset = ConversationWindowDataset(dialogues, _features(dialogues), conv_length=3)
+    assert dataset[0]["turn_index"].tolist() == [-1, -1, 0]
+    assert dataset[2]["turn_index"].tolist() == [1, 2, 3]
+    assert dataset[4]["turn_index"].tolist() == [-1, 4, 5]
+    batch = dataset.collate([dataset[i] for i in range(len(dataset))])
+    index, text = batch["turn_index"], batch["text"][..., 0]
+    for turn in index.unique().tolist():  # equal indices hold equal inputs
+        if turn >= 0:
+            assert text[index == turn].unique().numel() == 1
+
+
+def test_runs_never_cross_a_dialogue_and_the_sampler_draws_each_window_once_per_epoch(dialogues):
+    dataset = ConversationWindowDataset(dialogues * 3, _features(dialogues), conv_length=2)
+    assert dataset.runs(2) == [[0, 1], [2], [3, 4], [5, 6], [7], [8, 9], [10, 11], [12], [13, 14]]
+    assert dataset.runs(1) == [[i] for i in range(len(dataset))]
+    with pytest.raises(ValueError, match="run_length"):
+        dataset.runs(0)
+
+    def epochs(seed: int, run_length: int) -> list[list[list[int]]]:
+        sampler = WindowRunSampler(dataset, 4, run_length, torch.Generator().manual_seed(seed))
+        return [list(sampler) for _ in range(3)]
+
+    drawn = epochs(0, 2)
+    for batches in drawn:
+        assert sorted(w for b in batches for w in b) == list(range(15))
+        assert [len(b) for b in batches] == [4, 4, 4, 3] and len(WindowRunSampler(dataset, 4, 2)) == 4
+        flat = [w for b in batches for w in b]
+        for run in dataset.runs(2):  # a run's windows are drawn together, in order
+            start = flat.index(run[0])
+            assert flat[start : start + len(run)] == run
+    assert drawn == epochs(0, 2) and drawn != epochs(1, 2)
+    assert drawn[0] != drawn[1], "a new order every epoch"
 
 
 def test_kshot_split_is_within_speaker_and_deterministic(dialogues):

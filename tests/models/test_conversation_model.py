@@ -54,6 +54,25 @@ def test_padding_turns_do_not_change_the_output():
     torch.testing.assert_close(model(noisy), out)
 
 
+def test_a_turn_shared_by_windows_is_embedded_once_with_the_same_output():
+    model = _model()
+    generator = torch.Generator().manual_seed(0)
+    turns = _window(generator, batch=1, turns=5)  # five consecutive turns of one dialogue
+    windows = {  # the windows of turns 3, 4 and 5 (conv_length 3) share turns 3 and 4
+        key: torch.stack([turns[key][0, i : i + 3] for i in range(3)]) for key in ("text", "audio")
+    }
+    windows["mask"] = torch.ones(3, 3, dtype=torch.bool)
+    plain = model(windows)
+    seen = []
+    model.encoder.embedders["text"].register_forward_hook(lambda _m, args, _o: seen.append(args[0].shape[0]))
+    indexed = model({**windows, "turn_index": torch.tensor([[0, 1, 2], [1, 2, 3], [2, 3, 4]])})
+    torch.testing.assert_close(indexed, plain)
+    assert seen == [5], "five distinct turns, not nine"
+    windows["mask"] = torch.tensor([[0, 1, 1], [1, 1, 1], [1, 1, 1]], dtype=torch.bool)
+    index = torch.tensor([[-1, 1, 2], [1, 2, 3], [2, 3, 4]])
+    torch.testing.assert_close(model({**windows, "turn_index": index}), model(windows))
+
+
 def test_left_and_right_padding_agree():
     model = _model()
     batch = _window(torch.Generator().manual_seed(0), batch=1, turns=4)

@@ -63,8 +63,10 @@ def test_shuffle_modality_permutes_rows_within_a_mask_pattern_and_keeps_the_rest
         "audio": torch.arange(6).float().reshape(6, 1),
         "mask": torch.tensor([[1, 1], [0, 1], [1, 1], [0, 1], [1, 1], [0, 1]]),
         "label": torch.arange(6),
+        "turn_index": torch.arange(12).reshape(6, 2),
     }
     shuffled = shuffle_modality(batch, "text", torch.Generator().manual_seed(3))
+    assert "turn_index" not in shuffled, "a shuffled row no longer holds the turn its index names"
     rows = shuffled["text"][:, 0, 0]
     assert sorted(rows.tolist()) == list(range(6)) and rows.tolist() != list(range(6))
     assert all(row % 2 == index % 2 for index, row in enumerate(rows.tolist())), "same mask pattern only"
