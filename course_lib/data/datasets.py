@@ -28,6 +28,7 @@ personalisation lesson).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
@@ -41,8 +42,8 @@ from course_lib.data.records import IEMOCAP_CLASSES, MVSA_CLASSES, Dialogue, Pos
 __all__ = [
     "MODALITIES",
     "ConversationWindowDataset",
-    "WindowRunSampler",
     "FeatureDataset",
+    "WindowRunSampler",
     "kshot_split",
     "pad_collate",
     "post_dataset",
@@ -450,7 +451,7 @@ class WindowRunSampler(Sampler[list[int]]):
             yield windows[start : start + self.batch_size]
 
     def __len__(self) -> int:
-        return -(-self.size // self.batch_size)
+        return math.ceil(self.size / self.batch_size)
 
 
 def _default_group(record: Any) -> Hashable:
