@@ -228,7 +228,7 @@ def load_or_compare(
             comparison = load_comparison(stored, configs, from_record, slot.path)
             print(
                 f"loaded the shipped results of {slot.key!r} ({len(configs)} rows x {len(seeds)} seeds; "
-                f"training them took {minutes:.0f} min on {stored.get('machine')}, {stored.get('created')}); "
+                f"their training runs add up to {minutes:.0f} min on {stored.get('machine')}, {stored.get('created')}); "
                 f"set {ENV}=train to train them here"
             )
             return comparison
@@ -236,7 +236,8 @@ def load_or_compare(
             print(f"not loading the shipped results of {slot.key!r}: {reason}; training instead")
         elif stored.get("rows") == _row_configs(configs) and stored.get("seeds") == list(seeds):
             print(
-                f"these {len(configs)} rows x {len(seeds)} seeds took {minutes:.0f} min on {stored.get('machine')}"
+                f"these {len(configs)} rows x {len(seeds)} seeds took {minutes:.0f} min of training runs "
+                f"on {stored.get('machine')} (runs at once share the wall time)"
             )
     comparison = compare_configs(configs, train, seeds, verbose=verbose, **training)
     if slot.mode == "save":
