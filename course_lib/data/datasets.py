@@ -442,7 +442,7 @@ class WindowRunSampler(Sampler[list[int]]):
         self.runs = dataset.runs(run_length)
         self.batch_size = batch_size
         self.generator = generator
-        self.size = sum(len(run) for run in self.runs)
+        self.size = len(dataset)
 
     def __iter__(self):
         order = torch.randperm(len(self.runs), generator=self.generator).tolist()

@@ -180,12 +180,12 @@ class ERCConfig(RecipeConfig):
         batch_size: Windows (or turns) per batch.
         run_length: Training batches are drawn as runs of this many
             consecutive windows of a dialogue, the runs shuffled every epoch
-            (1 = every window drawn on its own, as the paper's code does).
+            (1 = every window drawn on its own, a plain shuffle).
             Windows of one run share context turns and the model embeds each
             turn once per batch: at conv_length 3 the default 8 embeds 1.51
             turns per training window instead of 2.88. On the full generated
             corpus (text BiLSTM, conv_length 3, seeds 42 and 77) it halved the
-            training time (172 s against 359 s per seed) for a validation
+            training time (about 170 s against 359 s per seed) for a validation
             weighted F1 of .459 against .470 -- about one seed's spread.
         lr: Adam learning rate.
         hidden_size: LSTM units per direction of the text and audio BiLSTMs.
