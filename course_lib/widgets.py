@@ -133,6 +133,8 @@ class FusionComparison:
         compare: How many configurations the chart shows at most.
         auto_update: Train and update as soon as a control changes (default: on the button only,
             since training takes a while).
+        initial: Starting values of some controls, e.g. ``{"class_weights": True, "conv_length": 3}``
+            (default: the first choice of each, class weights off).
     """
 
     def __init__(
@@ -146,6 +148,7 @@ class FusionComparison:
         classes: Sequence[str] = IEMOCAP_CLASSES,
         compare: int = 3,
         auto_update: bool = False,
+        initial: Mapping[str, Any] | None = None,
     ) -> None:
         import ipywidgets as widgets
 
@@ -176,6 +179,12 @@ class FusionComparison:
         self.reveal_test = widgets.Checkbox(value=False, description="reveal test scores")
         self.status = widgets.HTML(value="")
         self.output = widgets.Output()
+        unknown = set(initial or {}) - set(CONTROLS)
+        if unknown:
+            raise ValueError(f"initial: unknown controls {sorted(unknown)}; choose from {CONTROLS}")
+        for name, control in zip(CONTROLS, self.controls()):
+            if initial and name in initial:
+                control.value = initial[name]
         self.button.on_click(lambda _: self.update())
         self.reveal_test.observe(lambda _: self.redraw() if self.shown else None, names="value")
         if auto_update:

@@ -86,6 +86,16 @@ def test_precomputed_results_and_button():
     assert _bar_heights(widget) == pytest.approx([0.5] * 6)
 
 
+def test_initial_control_values_pick_the_first_configuration_shown():
+    calls = []
+    widget = FusionComparison(train_fn=fake_train(calls), initial={"class_weights": True, "conv_length": 3})
+    assert widget.config["class_weights"] is True and widget.config["conv_length"] == 3
+    widget.update()
+    assert calls == [widget.config]
+    with pytest.raises(ValueError, match="unknown controls"):
+        FusionComparison(initial={"window": 3})
+
+
 def test_bad_cache_file_names_the_file(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text("{\n  not json")

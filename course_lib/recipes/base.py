@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any, ClassVar
@@ -287,14 +287,21 @@ def _train_in_worker(config: Any, seed: int) -> tuple[Any, float]:
     return _timed(_PARALLEL_TRAIN, config, seed)
 
 
-def train_runs(configs: Mapping[Any, Any], train: Callable[[Any, int], Any], seeds: Sequence[int], jobs: int):
+def train_runs(
+    configs: Mapping[Any, Any],
+    train: Callable[[Any, int], Any],
+    seeds: Sequence[int],
+    jobs: int,
+    skip: Collection[tuple[Any, int]] = (),
+):
     """Yield ``(name, seed, result, seconds)`` as runs finish, ``jobs`` at a time (in forked processes).
 
     Every run is seeded with :func:`course_lib.runtime.seed_everything` first, so
     its result does not depend on ``jobs`` (workers train on one thread each).
+    Runs listed in ``skip`` (``(name, seed)`` pairs) are not trained.
     """
     global _PARALLEL_TRAIN
-    tasks = [(name, seed) for name in configs for seed in seeds]
+    tasks = [(name, seed) for name in configs for seed in seeds if (name, seed) not in skip]
     if jobs == 1:
         for name, seed in tasks:
             yield (name, seed, *_timed(train, configs[name], seed))
@@ -321,8 +328,10 @@ def compare_configs(
     verbose: bool = False,
     jobs: int | str | None = 1,
     device: Any = "cpu",
+    store: Any = None,
+    from_record: Callable[..., Any] | None = None,
 ) -> Comparison:
-    """Train every configuration once per seed.
+    """Train every configuration once per seed (or take the run from a run store).
 
     Every run seeds every generator first and depends on nothing but its
     configuration and seed, so running several at once (``jobs``) gives the
@@ -338,32 +347,72 @@ def compare_configs(
             ``"auto"``: one per CPU core). Compute what every run shares
             (features) before, so the processes inherit it.
         device: The runs' device (``"auto"`` jobs train one run at a time off the CPU).
+        store: A :class:`course_lib.recipes.store.RunStore`: runs found there
+            are not trained again (a line says which, and who trained them), and
+            runs trained here are added to it (with ``result.model``'s weights).
+        from_record: Rebuilds a stored result (needed with ``store``).
 
     Returns:
         A :class:`Comparison`; its ``seconds`` add up the training time of each
-        row's runs (with parallel jobs, more than the wall time).
+        row's runs (with parallel jobs, more than the wall time; a stored run
+        counts the time it took when it was trained).
     """
     _check_seeds(seeds)
-    total_runs = len(configs) * len(seeds)
-    jobs = resolve_jobs(jobs, total_runs, device)
-    if verbose and jobs > 1:
-        print(f"  {total_runs} runs, {jobs} at a time (one process per CPU core)", flush=True)
     finished: dict[Any, dict[int, Any]] = {name: {} for name in configs}
     seconds: dict[Any, float] = {name: 0.0 for name in configs}
+    if store is not None:
+        _take_stored(configs, seeds, store, from_record, finished, seconds)
+    stored = {(name, seed) for name in finished for seed in finished[name]}
+    total_runs = len(configs) * len(seeds) - len(stored)
+    jobs = resolve_jobs(jobs, max(total_runs, 1), device)
+    if verbose and jobs > 1 and total_runs > 1:
+        print(f"  {total_runs} runs, {jobs} at a time (one process per CPU core)", flush=True)
     started = time.perf_counter()
-    for count, (name, seed, result, elapsed) in enumerate(train_runs(configs, train, seeds, jobs), start=1):
+    runs_done = train_runs(configs, train, seeds, jobs, skip=stored)
+    for count, (name, seed, result, elapsed) in enumerate(runs_done, start=1):
         finished[name][seed] = result
         seconds[name] += elapsed
+        if store is not None:
+            store.save(configs[name], seed, result, model=getattr(result, "model", None))
         if verbose and count == 1 and total_runs > 1:
             rest = estimate(total_runs - 1, elapsed / jobs, "training")
             print(f"  first run: {elapsed:.1f} s; {rest} more", flush=True)
         if verbose and len(finished[name]) == len(seeds):
             print(f"  {name}: {len(seeds)} seed(s) in {seconds[name]:.1f} s", flush=True)
-    if verbose and jobs > 1:
+    if verbose and jobs > 1 and total_runs > 1:
         print(f"  all {total_runs} runs: {time.perf_counter() - started:.1f} s of wall time", flush=True)
     runs = {name: [finished[name][seed] for seed in seeds] for name in configs}
     summaries = {name: summarize({r.seed: r.summary() for r in runs[name]}) for name in configs}
     return Comparison(runs, summaries, {name: round(value, 2) for name, value in seconds.items()})
+
+
+def _take_stored(
+    configs: Mapping[Any, Any],
+    seeds: Sequence[int],
+    store: Any,
+    from_record: Callable[..., Any] | None,
+    finished: dict[Any, dict[int, Any]],
+    seconds: dict[Any, float],
+) -> None:
+    """Fill ``finished`` and ``seconds`` with the runs ``store`` holds, and say which rows they are."""
+    if from_record is None:
+        raise ValueError("a run store needs from_record to rebuild its results")
+    origins: dict[Any, set[str]] = {}
+    for name, config in configs.items():
+        for seed in seeds:
+            found = store.load(config, seed, from_record)
+            if found is not None:
+                result, about = found
+                finished[name][seed] = result
+                seconds[name] += about["seconds"]
+                origins.setdefault(name, set()).add(about.get("trained_by") or "an earlier run")
+    for name, trained_by in origins.items():
+        count = len(finished[name])
+        print(
+            f"  {name}: {count} of {len(seeds)} seed(s) taken from the run store "
+            f"(trained by {', '.join(sorted(trained_by))}; same configuration, seed, corpus and code)",
+            flush=True,
+        )
 
 
 def estimate(runs: int, seconds_per_run: float, what: str = "training") -> str:

@@ -67,6 +67,7 @@ configuration of the paper's best model (:data:`course_lib.papers.femia.CONFIGUR
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -320,6 +321,9 @@ class ERCData:
         cache_dir: Root of the feature cache.
         report: What the loader read, masked and skipped.
         progress: Show progress bars while computing features.
+        runs_dir: Folder of the run store (:mod:`course_lib.recipes.store`);
+            None: runs are not stored.
+        trained_by: The notebook training runs from here (named in the store).
     """
 
     corpus_dir: Path
@@ -330,6 +334,8 @@ class ERCData:
     cache_dir: Path
     report: iemocap.LoadReport
     progress: bool = False
+    runs_dir: Path | None = None
+    trained_by: str = ""
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
     _glove: Any = field(default=None, repr=False)
 
@@ -347,6 +353,29 @@ class ERCData:
             return None
         keys = ("generator_version", "preset", "seed")
         return {**{k: record.get(k) for k in keys}, "params": record["corpora"]["iemocap"].get("params")}
+
+    def run_store(self, device: str | torch.device = "cpu") -> Any:
+        """The :class:`course_lib.recipes.store.RunStore` of runs on this corpus and device type
+        (None when runs are not stored, or the corpus has no fingerprint: real data)."""
+        import hashlib
+
+        from course_lib.recipes.store import RunStore
+        from course_lib.runtime import pick_device
+
+        corpus = self.fingerprint() if self.runs_dir is not None else None
+        if corpus is None:
+            return None
+        splits = {name: [d.id for d in part] for name, part in self.splits.items()}
+        layout = json.dumps(
+            {"splits": splits, "classes": self.classes, "vocab": len(self.vocab)}, sort_keys=True
+        )
+        context = {
+            "recipe": "erc",
+            "corpus": corpus,
+            "layout": hashlib.sha256(layout.encode()).hexdigest()[:16],
+            "device": pick_device(str(device)).type,
+        }
+        return RunStore(self.runs_dir, context, trained_by=self.trained_by)
 
     @property
     def utterances(self) -> list[Utterance]:
@@ -633,6 +662,7 @@ def load_erc_data(
     test_sessions: Sequence[int] = (5,),
     min_freq: int = 1,
     progress: bool = False,
+    store_runs: bool | None = None,
 ) -> ERCData:
     """Load an IEMOCAP-format corpus, split it by session and build the training vocabulary.
 
@@ -649,6 +679,9 @@ def load_erc_data(
             (the paper's default: 1-3 / 4 / 5).
         min_freq: Minimum training frequency of a vocabulary word.
         progress: Show progress bars when generating and computing features.
+        store_runs: Keep finished runs in ``<cache>/runs`` and reuse them
+            (:mod:`course_lib.recipes.store`). Default: on for a run
+            configuration unless ``COURSE_RUN_STORE=off``; off for a folder.
 
     Returns:
         An :class:`ERCData`; features are computed on first use.
@@ -657,13 +690,17 @@ def load_erc_data(
         ValueError: when a split has no labelled turn.
     """
     from course_lib.features.text import build_vocabulary
+    from course_lib.recipes.store import store_enabled
 
-    if hasattr(source, "corpora_dir") and hasattr(source, "preset"):
+    is_run = hasattr(source, "corpora_dir") and hasattr(source, "preset")
+    if is_run:
         corpus_dir = _run_corpus(source, progress)
         cache = Path(cache_dir) if cache_dir else Path(source.cache_dir)
     else:
         corpus_dir = Path(source).expanduser()
         cache = Path(cache_dir) if cache_dir else resolve_cache_dir()
+    if store_runs is None:
+        store_runs = is_run and store_enabled()
     report = iemocap.LoadReport()
     dialogues = iemocap.load(corpus_dir, classes=tuple(classes), report=report)
     splits = iemocap.split_sessions(dialogues, train_sessions, valid_sessions, test_sessions)
@@ -684,6 +721,8 @@ def load_erc_data(
         cache_dir=cache,
         report=report,
         progress=progress,
+        runs_dir=cache / "runs" if store_runs else None,
+        trained_by=str(getattr(source, "name", "") or "") if is_run else "",
     )
 
 
@@ -1055,18 +1094,28 @@ def compare(
         corpus=data.fingerprint(),
         from_record=ERCResult.from_record,
         verbose=verbose,
+        store=data.run_store(device),
         jobs=jobs,
         device=device,
     )
 
 
 def trained_model(result: ERCResult, data: ERCData, device: str | torch.device = "cpu") -> nn.Module:
-    """The trained model of a result; a loaded result's model is trained again first.
+    """The trained model of a result.
 
+    A result taken from the run store gets its stored weights; a result loaded
+    from the shipped references (which carry no weights) is trained again first.
     Training is deterministic on a CPU, so the model trained again is the one
     whose scores were shipped (on another device the scores may differ a little).
     """
+    from course_lib.runtime import pick_device
+
     if result.model is None:
+        store = data.run_store(device)
+        model = build_model(result.config, data, data.features_for(result.config))
+        if store is not None and store.load_weights(result.config, result.seed, model):
+            result.model = model.to(pick_device(str(device))).eval()
+            return result.model
         print(
             f"the shipped results carry no weights: training {result.config.name} (seed {result.seed}) again"
         )

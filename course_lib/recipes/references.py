@@ -203,6 +203,7 @@ def load_or_compare(
     corpus: Any,
     from_record: Callable[..., Any],
     verbose: bool = False,
+    store: Any = None,
     **training: Any,
 ) -> Comparison:
     """Load a shipped comparison or train it, as ``slot.mode`` says (see the module docstring).
@@ -216,8 +217,12 @@ def load_or_compare(
             course did not generate: never loaded).
         from_record: Rebuilds a result (see :func:`load_comparison`).
         verbose: Print times (see :func:`course_lib.recipes.base.compare_configs`).
+        store: A :class:`course_lib.recipes.store.RunStore` for the runs that are
+            trained (see :func:`course_lib.recipes.base.compare_configs`).
         training: More arguments of :func:`course_lib.recipes.base.compare_configs` (``jobs``, ``device``).
     """
+    if store is not None:
+        training = {**training, "store": store, "from_record": from_record}
     if slot is None:
         return compare_configs(configs, train, seeds, verbose=verbose, **training)
     stored = _read(slot.path)["comparisons"].get(slot.key)
