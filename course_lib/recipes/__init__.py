@@ -3,6 +3,8 @@
 * :mod:`course_lib.recipes.base` -- sized configurations, seeds, comparisons, tables, claims;
 * :mod:`course_lib.recipes.references` -- full-mode results shipped with the course, loaded
   instead of trained on request (:func:`reference`);
+* :mod:`course_lib.recipes.store` -- the run store: finished runs kept under ``<cache>/runs`` and
+  reused by later comparisons (lessons share configurations);
 * :mod:`course_lib.recipes.erc` -- conversational emotion recognition on IEMOCAP (lessons 01-05);
 * :mod:`course_lib.recipes.mult` -- MulT with user tokens and 5-shot personalisation on MOSI (lesson 06);
 * :mod:`course_lib.recipes.mvsa` -- text + image fusion on MVSA, its sweep recipe and a saved
