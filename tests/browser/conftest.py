@@ -9,7 +9,10 @@ committed notebooks without outputs.
 
 The kernels inherit the server's environment: smoke mode, hub offline, the
 checkout on ``PYTHONPATH``, and **no** ``MPLBACKEND`` (a headless backend such
-as ``Agg`` would turn every chart into the text ``<Figure size ...>``).
+as ``Agg`` would turn every chart into the text ``<Figure size ...>``). The run
+store is off (``COURSE_RUN_STORE=off``): the notebooks run here must leave no
+runs behind, or the notebook smoke runs that follow would load them instead of
+training.
 """
 
 from __future__ import annotations
@@ -77,11 +80,12 @@ def free_port() -> int:
 
 
 def kernel_environment(root: Path, home: Path) -> dict[str, str]:
-    """The server's (and so the kernels') environment: smoke mode, offline, temporary Jupyter folders."""
+    """The server's (and so the kernels') environment: smoke mode, offline, no run store, temporary Jupyter folders."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     pythonpath = [str(repo_root())] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env.update(
         COURSE_SMOKE="1",
+        COURSE_RUN_STORE="off",
         HF_HUB_OFFLINE="1",
         PYTHONPATH=os.pathsep.join(pythonpath),
         JUPYTER_CONFIG_DIR=str(home / "config"),
