@@ -1112,10 +1112,11 @@ def trained_model(result: ERCResult, data: ERCData, device: str | torch.device =
 
     if result.model is None:
         store = data.run_store(device)
-        model = build_model(result.config, data, data.features_for(result.config))
-        if store is not None and store.load_weights(result.config, result.seed, model):
-            result.model = model.to(pick_device(str(device))).eval()
-            return result.model
+        if store is not None:
+            model = build_model(result.config, data, data.features_for(result.config))
+            if store.load_weights(result.config, result.seed, model):
+                result.model = model.to(pick_device(str(device))).eval()
+                return result.model
         print(
             f"the shipped results carry no weights: training {result.config.name} (seed {result.seed}) again"
         )
